@@ -1,0 +1,36 @@
+"""kldiv: Kullback–Leibler and related divergences for every array-API library.
+
+One implementation, written against the Python array API standard, that runs on NumPy, PyTorch,
+CuPy, JAX, Dask, array-api-strict and any other compliant library, and returns arrays of the
+caller's library, on the caller's device, in the caller's dtype.
+"""
+
+from ._validate import set_validate_args
+from .discrete import (
+    KLDivLoss,
+    cross_entropy,
+    entropy,
+    jeffreys,
+    js_distance,
+    js_divergence,
+    kl_div,
+    kl_div_logits,
+    kl_divergence,
+    rel_entr,
+)
+
+__all__ = [
+    "KLDivLoss",
+    "cross_entropy",
+    "entropy",
+    "jeffreys",
+    "js_distance",
+    "js_divergence",
+    "kl_div",
+    "kl_div_logits",
+    "kl_divergence",
+    "rel_entr",
+    "set_validate_args",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,234 @@
+"""Namespace, device and dtype resolution: the only module that knows array-api-compat.
+
+Every public function starts with :func:`prepare`, which turns its array arguments into one
+:class:`Context` (namespace, device, result dtype, compute dtype) plus the arguments converted to
+the compute dtype. Mixing libraries is a ``TypeError``, mixing devices a ``ValueError``; both name
+the arguments involved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat as compat
+
+Array = Any
+Namespace = Any
+
+__all__ = [
+    "Array",
+    "Context",
+    "Namespace",
+    "broadcast_shapes",
+    "is_lazy",
+    "log_softmax",
+    "logsumexp",
+    "normalize_axis",
+    "prepare",
+    "xlog_ratio",
+    "xlog_ratio_log",
+    "xlog_ratio_mixed",
+    "xlogy",
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one call computes with: namespace, device, and the dtypes in and out.
+
+    ``dtype`` is the dtype of the result (the promoted input dtype); ``compute_dtype`` is the dtype
+    the math runs in: float32 for 16-bit inputs, ``dtype`` otherwise.
+    """
+
+    xp: Namespace
+    device: Any
+    dtype: Any
+    compute_dtype: Any
+
+    def asarray(self, value: Any) -> Array:
+        """``value`` as an array of the compute dtype on this context's device."""
+        return self.xp.asarray(value, dtype=self.compute_dtype, device=self.device)
+
+    def finish(self, result: Array) -> Array:
+        """Cast a computed result back to the caller's dtype."""
+        if result.dtype == self.dtype:
+            return result
+        return self.xp.astype(result, self.dtype)
+
+
+def _is_array(value: Any) -> bool:
+    return compat.is_array_api_obj(value)
+
+
+def _namespace(named: dict[str, Any]) -> Namespace:
+    arrays = {name: value for name, value in named.items() if _is_array(value)}
+    if not arrays:
+        raise TypeError(
+            f"expected at least one array among {', '.join(named)}; got only Python scalars"
+        )
+    try:
+        return compat.array_namespace(*arrays.values())
+    except TypeError as error:
+        kinds = ", ".join(f"{name}: {type(value).__module__}.{type(value).__name__}"
+                          for name, value in arrays.items())
+        raise TypeError(f"arrays from different libraries cannot be mixed ({kinds})") from error
+
+
+def _device(named: dict[str, Any]) -> Any:
+    devices = {name: compat.device(value) for name, value in named.items() if _is_array(value)}
+    first_name, first = next(iter(devices.items()))
+    for name, device in devices.items():
+        if device != first:
+            raise ValueError(
+                f"arrays on different devices cannot be mixed: {first_name} is on {first!r}, "
+                f"{name} is on {device!r}"
+            )
+    return first
+
+
+def _float_dtype(xp: Namespace, name: str, value: Any, device: Any) -> Any:
+    """The floating dtype ``value`` computes in: integers and bools become the default float."""
+    if not _is_array(value):
+        if isinstance(value, bool | int | float):
+            return None  # Python scalars take the arrays' dtype
+        raise TypeError(f"{name} must be an array or a real number, got {type(value).__name__}")
+    dtype = value.dtype
+    try:
+        if xp.isdtype(dtype, "real floating"):
+            return dtype
+        if xp.isdtype(dtype, "complex floating"):
+            raise TypeError(f"{name} has complex dtype {dtype}; only real inputs are supported")
+        numeric = xp.isdtype(dtype, ("integral", "bool"))
+    except (TypeError, ValueError, AttributeError) as error:
+        if "complex dtype" in str(error):
+            raise
+        numeric = False
+    if not numeric:
+        raise TypeError(f"{name} has non-numeric dtype {dtype}; expected a real floating dtype")
+    return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+
+
+def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
+    return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
+
+
+def prepare(**named: Any) -> tuple[Context, list[Array]]:
+    """Resolve the namespace, device and dtypes of ``named`` arrays and convert them.
+
+    Returns the :class:`Context` and the arguments, in order, as arrays of the compute dtype on
+    the common device (Python scalars included). No data is copied when nothing changes.
+    """
+    xp = _namespace(named)
+    device = _device(named)
+    dtypes = [_float_dtype(xp, name, value, device) for name, value in named.items()]
+    dtype = xp.result_type(*(d for d in dtypes if d is not None))
+    context = Context(xp, device, dtype, _compute_dtype(xp, dtype))
+    converted = []
+    for value in named.values():
+        if not _is_array(value):
+            converted.append(context.asarray(value))
+        elif value.dtype != context.compute_dtype:
+            converted.append(xp.astype(value, context.compute_dtype))
+        else:
+            converted.append(value)
+    return context, converted
+
+
+def is_lazy(*arrays: Array) -> bool:
+    """True when values cannot be read without computing a graph (Dask, traced JAX, torch meta)."""
+    for array in arrays:
+        if compat.is_lazy_array(array):
+            return True
+        if compat.is_torch_array(array) and array.device.type == "meta":
+            return True
+    return False
+
+
+def broadcast_shapes(**shapes: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    """The broadcast shape of ``shapes``; a ``ValueError`` naming the arguments otherwise."""
+    ndim = max(len(shape) for shape in shapes.values())
+    result: list[int | None] = []
+    for position in range(-ndim, 0):
+        size: int | None = 1
+        for shape in shapes.values():
+            if -position > len(shape):
+                continue
+            this = shape[position]
+            if this == 1 or this == size:
+                continue
+            if size == 1:
+                size = this
+            elif this is None or size is None or _isnan(this) or _isnan(size):
+                size = None
+            else:
+                described = ", ".join(f"{name} {tuple(s)}" for name, s in shapes.items())
+                raise ValueError(f"shapes cannot be broadcast together: {described}")
+        result.append(size)
+    return tuple(result)
+
+
+def _isnan(size: Any) -> bool:
+    return isinstance(size, float) and math.isnan(size)
+
+
+def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    """``axis`` as a non-negative index into ``ndim`` dimensions, or a ``ValueError``."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an array of {ndim} dimensions")
+    return axis % ndim
+
+
+def _zero_unless_nan(xp: Namespace, other: Array) -> Array:
+    """0 where ``other`` is a number, NaN where it is NaN: the value of a term with no mass."""
+    return xp.where(xp.isnan(other), other, xp.zeros_like(other))
+
+
+def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
+    """``x * log(y)``, 0 where ``x == 0`` (even where ``y`` is 0), finite gradients there."""
+    no_mass = x == 0
+    safe_y = xp.where(no_mass, xp.ones_like(y), y)
+    return xp.where(no_mass, _zero_unless_nan(xp, y), x * xp.log(safe_y))
+
+
+def xlog_ratio(xp: Namespace, x: Array, y: Array) -> Array:
+    """``x * log(x / y)``, 0 where ``x == 0`` (even where ``y`` is 0), finite gradients there.
+
+    One logarithm per element; ``x > 0, y = 0`` gives +inf, a negative ``x`` gives NaN.
+    """
+    no_mass = x == 0
+    one = xp.ones_like(x)
+    ratio = xp.where(no_mass, one, x) / xp.where(no_mass, one, y)
+    return xp.where(no_mass, _zero_unless_nan(xp, y), x * xp.log(ratio))
+
+
+def xlog_ratio_mixed(xp: Namespace, x: Array, log_y: Array) -> Array:
+    """``x * (log(x) - log_y)``: the KL term from p and log q, 0 where ``x == 0``."""
+    no_mass = x == 0
+    safe_x = xp.where(no_mass, xp.ones_like(x), x)
+    return xp.where(no_mass, _zero_unless_nan(xp, log_y), x * (xp.log(safe_x) - log_y))
+
+
+def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
+    """``exp(log_x) * (log_x - log_y)``: the KL term in log space, 0 where ``log_x = -inf``."""
+    no_mass = log_x == -xp.inf
+    safe_log_x = xp.where(no_mass, xp.zeros_like(log_x), log_x)
+    terms = xp.exp(safe_log_x) * (safe_log_x - log_y)
+    return xp.where(no_mass, _zero_unless_nan(xp, log_y), terms)
+
+
+def logsumexp(xp: Namespace, x: Array, axis: int, keepdims: bool = False) -> Array:
+    """``log(sum(exp(x), axis))`` without overflow; -inf for all -inf slices, +inf for any +inf."""
+    peak = xp.max(x, axis=axis, keepdims=True)
+    safe_peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
+    total = xp.sum(xp.exp(x - safe_peak), axis=axis, keepdims=True)
+    result = xp.log(total) + safe_peak
+    return result if keepdims else xp.squeeze(result, axis=axis)
+
+
+def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
+    """``x - logsumexp(x)`` along ``axis``: log-probabilities from logits."""
+    return x - logsumexp(xp, x, axis=axis, keepdims=True)

@@ -1,0 +1,87 @@
+"""Argument checks that raise the library's errors.
+
+Metadata (shapes, reductions, axes, scalars) is always checked. Value checks read the data, so they
+run only when ``validate_args`` is on, and are skipped on lazy arrays (Dask, traced JAX, torch
+``meta``): there the values do not exist yet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from typing import Any
+
+from ._array import Array, Namespace, is_lazy
+
+__all__ = [
+    "check_finite_or_neg_inf",
+    "check_nonnegative",
+    "check_positive_number",
+    "check_reduction",
+    "resolve_validate_args",
+    "set_validate_args",
+]
+
+_global_validate_args: bool | None = None
+
+
+def set_validate_args(value: bool | None) -> None:
+    """Turn value checks on (``True``) or off (``False``) for every function and class of kldiv.
+
+    ``None`` restores the per-family defaults: off for the functions of :mod:`kldiv` and
+    :mod:`kldiv.gaussian`, on for the metric classes and :mod:`kldiv.distributions`.
+    """
+    global _global_validate_args
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"validate_args must be True, False or None, got {value!r}")
+    _global_validate_args = value
+
+
+def resolve_validate_args(value: bool | None, default: bool) -> bool:
+    """The effective setting: the argument if given, else the global one, else ``default``."""
+    if value is not None:
+        return bool(value)
+    if _global_validate_args is not None:
+        return _global_validate_args
+    return default
+
+
+def check_reduction(reduction: Any, allowed: Collection[str | None]) -> None:
+    """A ``ValueError`` listing the allowed names when ``reduction`` is not one of them."""
+    if reduction not in allowed:
+        names = ", ".join(repr(name) for name in allowed)
+        raise ValueError(f"reduction={reduction!r} is not supported; use one of {names}")
+
+
+def check_positive_number(name: str, value: Any) -> None:
+    """A ``ValueError`` unless the Python number ``value`` is finite and > 0 (arrays pass)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def _any(xp: Namespace, condition: Array) -> bool:
+    return bool(xp.any(condition))
+
+
+def check_nonnegative(xp: Namespace, **arrays: Array) -> None:
+    """``ValueError`` naming the argument that holds a negative or NaN probability."""
+    for name, array in arrays.items():
+        if is_lazy(array):
+            continue
+        if _any(xp, xp.isnan(array)):
+            raise ValueError(f"{name} contains NaN")
+        if _any(xp, array < 0):
+            raise ValueError(f"{name} contains negative probabilities")
+
+
+def check_finite_or_neg_inf(xp: Namespace, **arrays: Array) -> None:
+    """``ValueError`` naming the log-probability argument that holds NaN or +inf."""
+    for name, array in arrays.items():
+        if is_lazy(array):
+            continue
+        if _any(xp, xp.isnan(array)):
+            raise ValueError(f"{name} contains NaN")
+        if _any(xp, array == xp.inf):
+            raise ValueError(f"{name} contains +inf, which is not a log-probability")

@@ -1,0 +1,359 @@
+"""Divergences between discrete distributions: probability vectors along ``axis``.
+
+Conventions at zeros, everywhere: a term with ``p = 0`` contributes 0 (even where ``q = 0`` or
+``log q = -inf``); ``p > 0`` with ``q = 0`` gives +inf; a negative probability gives NaN (a
+``ValueError`` with ``validate_args=True``). Gradients are finite at ``p = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._array import (
+    Array,
+    Context,
+    broadcast_shapes,
+    log_softmax,
+    normalize_axis,
+    prepare,
+    xlog_ratio,
+    xlog_ratio_log,
+    xlog_ratio_mixed,
+    xlogy,
+)
+from ._reduce import POINTWISE, reduce_pointwise, reduce_rows
+from ._validate import (
+    check_finite_or_neg_inf,
+    check_nonnegative,
+    check_positive_number,
+    check_reduction,
+    resolve_validate_args,
+)
+
+__all__ = [
+    "KLDivLoss",
+    "cross_entropy",
+    "entropy",
+    "jeffreys",
+    "js_distance",
+    "js_divergence",
+    "kl_div",
+    "kl_div_logits",
+    "kl_divergence",
+    "rel_entr",
+]
+
+_DEFAULT_VALIDATE = False
+
+
+def _check_values(context: Context, log_prob: bool, validate_args: bool | None, **arrays: Array) -> None:
+    if not resolve_validate_args(validate_args, _DEFAULT_VALIDATE):
+        return
+    if log_prob:
+        check_finite_or_neg_inf(context.xp, **arrays)
+    else:
+        check_nonnegative(context.xp, **arrays)
+
+
+def _broadcast(context: Context, **arrays: Array) -> list[Array]:
+    """The arrays broadcast to one shape (a ``ValueError`` naming them if impossible)."""
+    broadcast_shapes(**{name: tuple(array.shape) for name, array in arrays.items()})
+    values = list(arrays.values())
+    if all(tuple(value.shape) == tuple(values[0].shape) for value in values):
+        return values
+    return list(context.xp.broadcast_arrays(*values))
+
+
+def _distributions(
+    axis: int, log_prob: bool, validate_args: bool | None, **arrays: Any
+) -> tuple[Context, list[Array], int]:
+    """Prepare distribution arguments: resolve, check, broadcast, and normalise ``axis``."""
+    context, converted = prepare(**arrays)
+    named = dict(zip(arrays, converted, strict=True))
+    _check_values(context, log_prob, validate_args, **named)
+    broadcast = _broadcast(context, **named)
+    return context, broadcast, normalize_axis(axis, broadcast[0].ndim)
+
+
+def _normalized(context: Context, probs: Array, axis: int) -> Array:
+    return probs / context.xp.sum(probs, axis=axis, keepdims=True)
+
+
+def _kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
+    """KL(p ‖ q) per row: rows renormalised when ``log_prob`` is False."""
+    xp = context.xp
+    if log_prob:
+        return xp.sum(xlog_ratio_log(xp, p, q), axis=axis)
+    return xp.sum(xlog_ratio(xp, _normalized(context, p, axis), _normalized(context, q, axis)), axis=axis)
+
+
+def _in_base(context: Context, values: Array, base: float | None) -> Array:
+    if base is None:
+        return values
+    check_positive_number("base", base)
+    if base == 1:
+        raise ValueError("base must not be 1")
+    return values / math.log(base)
+
+
+def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
+    """Elementwise relative entropy ``p * log(p / q)``, with SciPy's conventions.
+
+    ``0`` where ``p = 0, q >= 0``; ``+inf`` where ``p < 0`` or ``q <= 0 < p`` (SciPy's rule);
+    NaN where either is NaN. Broadcasts ``p`` and ``q``.
+
+    >>> import array_api_strict as xp
+    >>> rel_entr(xp.asarray([0.5, 0.0]), xp.asarray([0.25, 0.0]))
+    Array([0.34657359, 0.        ], dtype=array_api_strict.float64)
+    """
+    context, (p, q) = prepare(p=p, q=q)
+    broadcast_shapes(p=tuple(p.shape), q=tuple(q.shape))
+    _check_values(context, False, validate_args, p=p, q=q)
+    xp = context.xp
+    both_positive = (p > 0) & (q > 0)
+    one = xp.ones_like(p)
+    ratio = xp.where(both_positive, p, one) / xp.where(both_positive, q, one)
+    edge = xp.where((p == 0) & (q >= 0), xp.zeros_like(ratio), xp.full_like(ratio, xp.inf))
+    either = p + q
+    edge = xp.where(xp.isnan(either), either, edge)
+    return context.finish(xp.where(both_positive, p * xp.log(ratio), edge))
+
+
+def kl_div(
+    input: Array,
+    target: Array,
+    *,
+    reduction: str = "mean",
+    log_target: bool = False,
+    validate_args: bool | None = None,
+) -> Array:
+    """``torch.nn.functional.kl_div``: ``input`` is log q, ``target`` is p (or log p).
+
+    Pointwise ``target * (log(target) - input)``, or ``exp(target) * (target - input)`` with
+    ``log_target``; then 'mean' (over all elements; not the KL), 'batchmean' (sum /
+    ``input.shape[0]``: the KL per sample), 'sum' or 'none'. Unlike torch, ``target = 0`` (or
+    ``-inf`` with ``log_target``) contributes 0 where ``input = -inf`` (torch: NaN).
+
+    >>> import array_api_strict as xp
+    >>> log_q = xp.log(xp.asarray([[0.5, 0.5]]))
+    >>> kl_div(log_q, xp.asarray([[0.25, 0.75]]), reduction="batchmean")
+    Array(0.13081204, dtype=array_api_strict.float64)
+    """
+    context, (log_q, p) = prepare(input=input, target=target)
+    broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
+    _check_values(context, log_target, validate_args, target=p)
+    xp = context.xp
+    terms = (xlog_ratio_log if log_target else xlog_ratio_mixed)(xp, p, log_q)
+    batch_size = log_q.shape[0] if log_q.ndim else None
+    return context.finish(reduce_pointwise(xp, terms, reduction, batch_size))
+
+
+class KLDivLoss:
+    """``torch.nn.KLDivLoss`` for any array library: ``KLDivLoss(...)(input, target)``.
+
+    Same arguments and numbers as :func:`kl_div`.
+    """
+
+    def __init__(
+        self, *, reduction: str = "mean", log_target: bool = False, validate_args: bool | None = None
+    ) -> None:
+        check_reduction(reduction, POINTWISE)
+        self.reduction = reduction
+        self.log_target = log_target
+        self.validate_args = validate_args
+
+    def __call__(self, input: Array, target: Array) -> Array:
+        return kl_div(
+            input,
+            target,
+            reduction=self.reduction,
+            log_target=self.log_target,
+            validate_args=self.validate_args,
+        )
+
+    def __repr__(self) -> str:
+        return f"KLDivLoss(reduction={self.reduction!r}, log_target={self.log_target})"
+
+
+def kl_divergence(
+    p: Array,
+    q: Array,
+    *,
+    log_prob: bool = False,
+    reduction: str | None = "mean",
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """KL(P ‖ Q) = Σ P log(P / Q) per distribution along ``axis`` (torchmetrics' order and reductions).
+
+    With ``log_prob=False`` the rows are renormalised (P = p / Σp); with ``log_prob=True`` the
+    inputs are log-probabilities, used as they are. 'mean' averages over every row, 'sum' adds
+    them, 'none'/None returns one value per row. Any batch rank; batch axes broadcast.
+
+    >>> import array_api_strict as xp
+    >>> kl_divergence(xp.asarray([[0.36, 0.48, 0.16]]), xp.asarray([[1/3, 1/3, 1/3]]))
+    Array(0.0852996, dtype=array_api_strict.float64)
+    """
+    context, (p, q), axis = _distributions(axis, log_prob, validate_args, p=p, q=q)
+    rows = _kl_rows(context, p, q, axis, log_prob)
+    return context.finish(reduce_rows(context.xp, rows, reduction))
+
+
+def entropy(
+    p: Array,
+    q: Array | None = None,
+    *,
+    base: float | None = None,
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """``scipy.stats.entropy``: H(P) = -Σ P log P, or KL(P ‖ Q) when ``q`` is given.
+
+    Rows are renormalised; ``base`` changes the unit (None: nats). One value per row.
+
+    >>> import array_api_strict as xp
+    >>> entropy(xp.asarray([1.0, 1.0]), base=2)
+    Array(1., dtype=array_api_strict.float64)
+    """
+    if q is not None:
+        context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
+        rows = _kl_rows(context, p, q, axis, log_prob=False)
+    else:
+        context, (p,), axis = _distributions(axis, False, validate_args, p=p)
+        probs = _normalized(context, p, axis)
+        rows = -context.xp.sum(xlogy(context.xp, probs, probs), axis=axis)
+    return context.finish(_in_base(context, rows, base))
+
+
+def cross_entropy(
+    p: Array,
+    q: Array,
+    *,
+    base: float | None = None,
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """Cross-entropy H(P, Q) = -Σ P log Q = H(P) + KL(P ‖ Q), rows renormalised, one per row.
+
+    >>> import array_api_strict as xp
+    >>> cross_entropy(xp.asarray([0.5, 0.5]), xp.asarray([0.25, 0.75]), base=2)
+    Array(1.20751875, dtype=array_api_strict.float64)
+    """
+    context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
+    xp = context.xp
+    terms = xlogy(xp, _normalized(context, p, axis), _normalized(context, q, axis))
+    return context.finish(_in_base(context, -xp.sum(terms, axis=axis), base))
+
+
+def _js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
+    """½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row."""
+    xp = context.xp
+    if log_prob:
+        log_m = xp.logaddexp(p, q) - math.log(2.0)
+        terms = xlog_ratio_log(xp, p, log_m) + xlog_ratio_log(xp, q, log_m)
+    else:
+        p, q = _normalized(context, p, axis), _normalized(context, q, axis)
+        m = (p + q) / 2
+        terms = xlog_ratio(xp, p, m) + xlog_ratio(xp, q, m)
+    return xp.sum(terms, axis=axis) / 2
+
+
+def js_divergence(
+    p: Array,
+    q: Array,
+    *,
+    log_prob: bool = False,
+    base: float | None = None,
+    reduction: str | None = "mean",
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """Jensen–Shannon divergence ½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2 (torchmetrics').
+
+    Symmetric, in [0, log 2] nats (or [0, 1] in ``base=2``). ``log_prob`` and ``reduction`` as in
+    :func:`kl_divergence`; with ``log_prob`` M is ``logaddexp(p, q) - log 2`` in float64 (torchmetrics
+    uses a float32 log 2).
+
+    >>> import array_api_strict as xp
+    >>> js_divergence(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]), base=2)
+    Array(1., dtype=array_api_strict.float64)
+    """
+    context, (p, q), axis = _distributions(axis, log_prob, validate_args, p=p, q=q)
+    rows = _in_base(context, _js_rows(context, p, q, axis, log_prob), base)
+    return context.finish(reduce_rows(context.xp, rows, reduction))
+
+
+def js_distance(
+    p: Array,
+    q: Array,
+    *,
+    base: float = 2,
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """Jensen–Shannon distance sqrt(JS(P, Q)), one per row: a metric, in [0, 1] for ``base=2``.
+
+    Like ``scipy.spatial.distance.jensenshannon`` with our default axis and base 2.
+
+    >>> import array_api_strict as xp
+    >>> js_distance(xp.asarray([1.0, 0.0]), xp.asarray([0.0, 1.0]))
+    Array(1., dtype=array_api_strict.float64)
+    """
+    context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
+    xp = context.xp
+    divergence = _in_base(context, _js_rows(context, p, q, axis, log_prob=False), base)
+    return context.finish(xp.sqrt(xp.clip(divergence, min=0)))
+
+
+def jeffreys(
+    p: Array,
+    q: Array,
+    *,
+    log_prob: bool = False,
+    reduction: str | None = "mean",
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """Jeffreys divergence KL(P ‖ Q) + KL(Q ‖ P) = Σ (P - Q) log(P / Q): symmetric, unbounded.
+
+    Arguments as in :func:`kl_divergence`.
+
+    >>> import array_api_strict as xp
+    >>> jeffreys(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))
+    Array(0.27465307, dtype=array_api_strict.float64)
+    """
+    context, (p, q), axis = _distributions(axis, log_prob, validate_args, p=p, q=q)
+    rows = _kl_rows(context, p, q, axis, log_prob) + _kl_rows(context, q, p, axis, log_prob)
+    return context.finish(reduce_rows(context.xp, rows, reduction))
+
+
+def kl_div_logits(
+    input_logits: Array,
+    target_logits: Array,
+    *,
+    temperature: float = 1.0,
+    reduction: str = "batchmean",
+    axis: int = -1,
+    validate_args: bool | None = None,
+) -> Array:
+    """KL(softmax(target / T) ‖ softmax(input / T)) from raw logits, e.g. for distillation.
+
+    Equal to ``kl_div(log_softmax(input / T), log_softmax(target / T), log_target=True,
+    reduction=...)``, computed stably (logsumexp with the row maximum). No T² factor: Hinton-style
+    losses multiply by T² themselves.
+
+    >>> import array_api_strict as xp
+    >>> kl_div_logits(xp.asarray([[0.0, 0.0]]), xp.asarray([[0.0, 0.0]]))
+    Array(0., dtype=array_api_strict.float64)
+    """
+    check_positive_number("temperature", temperature)
+    context, (student, teacher) = prepare(input_logits=input_logits, target_logits=target_logits)
+    _check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
+    student, teacher = _broadcast(context, input_logits=student, target_logits=teacher)
+    axis = normalize_axis(axis, student.ndim)
+    xp = context.xp
+    log_q = log_softmax(xp, student / temperature, axis)
+    log_p = log_softmax(xp, teacher / temperature, axis)
+    terms = xlog_ratio_log(xp, log_p, log_q)
+    return context.finish(reduce_pointwise(xp, terms, reduction))
