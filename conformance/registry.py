@@ -132,24 +132,5 @@ class Registry(Mapping[str, Entry]):
 REGISTRY = Registry()
 
 
-def register(
-    name: str,
-    kldiv: Callable[..., Any],
-    reference: Callable[..., Any],
-    cases: Callable[[np.random.Generator], Iterable[Case]],
-    dtypes: Iterable[str] = ALL_DTYPES,
-    backends: Iterable[str] | None = None,
-    tags: Iterable[str] = (),
-    oracle: Callable[..., Any] | None = None,
-) -> Entry:
-    """Register a function in the suite's :data:`REGISTRY` (see :class:`Entry`)."""
-    return REGISTRY.register(
-        name=name,
-        kldiv=kldiv,
-        reference=reference,
-        cases=cases,
-        dtypes=dtypes,
-        backends=backends,
-        tags=tags,
-        oracle=oracle,
-    )
+#: Register a function in the suite's :data:`REGISTRY` (see :meth:`Registry.register`).
+register = REGISTRY.register
