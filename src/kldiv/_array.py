@@ -8,11 +8,14 @@ the arguments involved.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import array_api_compat as compat
+import numpy as np
 
 Array = Any
 Namespace = Any
@@ -22,6 +25,7 @@ __all__ = [
     "Context",
     "Namespace",
     "broadcast_shapes",
+    "ignore_fp_warnings",
     "is_lazy",
     "log_softmax",
     "logsumexp",
@@ -32,6 +36,24 @@ __all__ = [
     "xlog_ratio_mixed",
     "xlogy",
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def ignore_fp_warnings(function: F) -> F:
+    """Silence NumPy's floating-point warnings inside ``function``.
+
+    Infinities and NaNs are results here (``p > 0, q = 0`` gives +inf by design), not accidents;
+    NumPy-backed libraries would otherwise warn on every such element. Other libraries never warn.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from ._array import (
     Array,
     Context,
     broadcast_shapes,
+    ignore_fp_warnings,
     log_softmax,
     normalize_axis,
     prepare,
@@ -97,6 +98,7 @@ def _in_base(context: Context, values: Array, base: float | None) -> Array:
     return values / math.log(base)
 
 
+@ignore_fp_warnings
 def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     """Elementwise relative entropy ``p * log(p / q)``, with SciPy's conventions.
 
@@ -120,6 +122,7 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     return context.finish(xp.where(both_positive, p * xp.log(ratio), edge))
 
 
+@ignore_fp_warnings
 def kl_div(
     input: Array,
     target: Array,
@@ -176,6 +179,7 @@ class KLDivLoss:
         return f"KLDivLoss(reduction={self.reduction!r}, log_target={self.log_target})"
 
 
+@ignore_fp_warnings
 def kl_divergence(
     p: Array,
     q: Array,
@@ -200,6 +204,7 @@ def kl_divergence(
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
+@ignore_fp_warnings
 def entropy(
     p: Array,
     q: Array | None = None,
@@ -226,6 +231,7 @@ def entropy(
     return context.finish(_in_base(context, rows, base))
 
 
+@ignore_fp_warnings
 def cross_entropy(
     p: Array,
     q: Array,
@@ -259,6 +265,7 @@ def _js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) ->
     return xp.sum(terms, axis=axis) / 2
 
 
+@ignore_fp_warnings
 def js_divergence(
     p: Array,
     q: Array,
@@ -284,6 +291,7 @@ def js_divergence(
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
+@ignore_fp_warnings
 def js_distance(
     p: Array,
     q: Array,
@@ -306,6 +314,7 @@ def js_distance(
     return context.finish(xp.sqrt(xp.clip(divergence, min=0)))
 
 
+@ignore_fp_warnings
 def jeffreys(
     p: Array,
     q: Array,
@@ -328,6 +337,7 @@ def jeffreys(
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
+@ignore_fp_warnings
 def kl_div_logits(
     input_logits: Array,
     target_logits: Array,

@@ -1,0 +1,175 @@
+"""Batched linear algebra for Gaussians: Cholesky factors, triangular solves, log-determinants.
+
+Native where the library has the routine (``torch.linalg.solve_triangular``,
+``jax.scipy.linalg.solve_triangular``, ``scipy.linalg.solve_triangular`` for NumPy), per block for
+Dask (its own linalg is 2-D only), and a portable fallback otherwise: a divide-and-conquer
+triangular solve made of slices, ``@`` and ``concat`` only (no in-place writes), whose cost is
+dominated by matrix products. Batch axes broadcast everywhere. Backend branches live here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import array_api_compat as compat
+
+from ._array import Array, Namespace
+
+__all__ = [
+    "cholesky",
+    "diagonal",
+    "logdet_from_cholesky",
+    "precision_to_scale_tril",
+    "solve_triangular",
+    "squared_frobenius",
+]
+
+
+def diagonal(xp: Namespace, matrix: Array) -> Array:
+    """The diagonals of a stack of matrices, shape (..., n)."""
+    linalg = getattr(xp, "linalg", None)
+    if linalg is not None and hasattr(linalg, "diagonal"):
+        return linalg.diagonal(matrix)
+    size = int(matrix.shape[-1])
+    eye = xp.eye(size, dtype=matrix.dtype, device=compat.device(matrix))
+    return xp.sum(matrix * eye, axis=-1)
+
+
+def logdet_from_cholesky(xp: Namespace, tril: Array) -> Array:
+    """log det(L·Lᵀ) = 2·Σ log Lᵢᵢ for a Cholesky factor ``tril``, shape (...)."""
+    return 2 * xp.sum(xp.log(diagonal(xp, tril)), axis=-1)
+
+
+def squared_frobenius(xp: Namespace, matrix: Array) -> Array:
+    """‖M‖²_F = tr(M·Mᵀ) per matrix of a stack, shape (...)."""
+    return xp.sum(xp.sum(matrix * matrix, axis=-1), axis=-1)
+
+
+def _per_dask_block(xp: Namespace, function: Callable[..., Any], *matrices: Array) -> Array:
+    """Apply a NumPy ``function`` of stacked matrices to Dask arrays, one batch block at a time."""
+    import dask.array as da
+
+    batch = _broadcast_batch(*(tuple(m.shape[:-2]) for m in matrices))
+    whole = [
+        da.broadcast_to(m, batch + tuple(m.shape[-2:])).rechunk({-2: -1, -1: -1})
+        for m in matrices
+    ]
+    return da.map_blocks(function, *whole, dtype=matrices[0].dtype)
+
+
+def _broadcast_batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    from ._array import broadcast_shapes
+
+    return broadcast_shapes(**{f"matrix {i}": shape for i, shape in enumerate(shapes)})  # type: ignore[return-value]
+
+
+def cholesky(xp: Namespace, matrix: Array) -> Array:
+    """The lower Cholesky factor L of each symmetric positive definite matrix (L·Lᵀ = matrix).
+
+    Libraries differ on a matrix that is not positive definite: NumPy and torch raise, JAX returns
+    NaN; callers that must know check the factor (see ``kldiv.distributions``).
+    """
+    if compat.is_dask_namespace(xp):
+        import numpy as np
+
+        return _per_dask_block(xp, np.linalg.cholesky, matrix)
+    return xp.linalg.cholesky(matrix)
+
+
+def solve_triangular(xp: Namespace, tril: Array, rhs: Array) -> Array:
+    """X with L·X = B for lower triangular ``tril`` L (..., n, n) and ``rhs`` B (..., n, k).
+
+    >>> import array_api_strict as xp
+    >>> solve_triangular(xp, xp.asarray([[2.0, 0.0], [1.0, 1.0]]), xp.asarray([[2.0], [3.0]]))
+    Array([[1.],
+           [2.]], dtype=array_api_strict.float64)
+    """
+    native = _native_solver(xp)
+    if native is not None:
+        return native(tril, rhs)
+    if compat.is_dask_namespace(xp):
+        return _per_dask_block(xp, _numpy_solver(), tril, rhs)
+    return _solve_lower_portable(xp, tril, rhs)
+
+
+def _native_solver(xp: Namespace) -> Callable[[Array, Array], Array] | None:
+    if compat.is_torch_namespace(xp):
+        import torch
+
+        return lambda tril, rhs: torch.linalg.solve_triangular(tril, rhs, upper=False)
+    if compat.is_jax_namespace(xp):
+        import jax.scipy.linalg as jsl
+
+        def jax_solve(tril: Array, rhs: Array) -> Array:
+            tril, rhs = _broadcast_pair(xp, tril, rhs)
+            return jsl.solve_triangular(tril, rhs, lower=True)
+
+        return jax_solve
+    if compat.is_numpy_namespace(xp):
+        return _numpy_solver()
+    return None
+
+
+def _numpy_solver() -> Callable[[Array, Array], Array]:
+    import numpy as np
+
+    try:
+        from scipy.linalg import solve_triangular as scipy_solve
+    except ImportError:  # SciPy is optional: a general solve is right, only slower
+        return lambda tril, rhs: np.linalg.solve(*np.broadcast_arrays(*_pair_shapes(tril, rhs)))
+
+    def numpy_solve(tril: Array, rhs: Array) -> Array:
+        tril, rhs = _pair_shapes(tril, rhs)
+        batch = np.broadcast_shapes(tril.shape[:-2], rhs.shape[:-2])
+        tril = np.broadcast_to(tril, batch + tril.shape[-2:])
+        rhs = np.broadcast_to(rhs, batch + rhs.shape[-2:])
+        return scipy_solve(tril, rhs, lower=True, check_finite=False)
+
+    return numpy_solve
+
+
+def _pair_shapes(tril: Array, rhs: Array) -> tuple[Array, Array]:
+    return tril, rhs
+
+
+def _broadcast_pair(xp: Namespace, tril: Array, rhs: Array) -> tuple[Array, Array]:
+    batch = _broadcast_batch(tuple(tril.shape[:-2]), tuple(rhs.shape[:-2]))
+    return (
+        xp.broadcast_to(tril, batch + tuple(tril.shape[-2:])),
+        xp.broadcast_to(rhs, batch + tuple(rhs.shape[-2:])),
+    )
+
+
+def _solve_lower_portable(xp: Namespace, tril: Array, rhs: Array) -> Array:
+    """Divide and conquer: [[A, 0], [C, D]]·[X₁; X₂] = [B₁; B₂] gives X₁ = A⁻¹B₁,
+    X₂ = D⁻¹(B₂ − C·X₁). Work is in the products; n leaves, log₂ n levels."""
+    size = int(tril.shape[-1])
+    if size == 1:
+        return rhs / tril
+    half = size // 2
+    upper = _solve_lower_portable(xp, tril[..., :half, :half], rhs[..., :half, :])
+    lower_rhs = rhs[..., half:, :] - tril[..., half:, :half] @ upper
+    lower = _solve_lower_portable(xp, tril[..., half:, half:], lower_rhs)
+    upper, lower = _broadcast_pair_rows(xp, upper, lower)
+    return xp.concat((upper, lower), axis=-2)
+
+
+def _broadcast_pair_rows(xp: Namespace, first: Array, second: Array) -> tuple[Array, Array]:
+    batch = _broadcast_batch(tuple(first.shape[:-2]), tuple(second.shape[:-2]))
+    return (
+        xp.broadcast_to(first, batch + tuple(first.shape[-2:])),
+        xp.broadcast_to(second, batch + tuple(second.shape[-2:])),
+    )
+
+
+def precision_to_scale_tril(xp: Namespace, precision: Array) -> Array:
+    """The lower Cholesky factor of P⁻¹ without inverting P (as torch does).
+
+    With Lf = chol(flip(P)), flip(Lf)ᵀ is the upper... inverse factor: L = (flip(Lf)ᵀ)⁻¹, lower.
+    """
+    flipped = cholesky(xp, xp.flip(precision, axis=(-2, -1)))
+    inverse_tril = xp.matrix_transpose(xp.flip(flipped, axis=(-2, -1)))
+    size = int(precision.shape[-1])
+    eye = xp.eye(size, dtype=precision.dtype, device=compat.device(precision))
+    return solve_triangular(xp, inverse_tril, eye)
