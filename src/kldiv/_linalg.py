@@ -52,8 +52,7 @@ def _per_dask_block(xp: Namespace, function: Callable[..., Any], *matrices: Arra
 
     batch = _broadcast_batch(*(tuple(m.shape[:-2]) for m in matrices))
     whole = [
-        da.broadcast_to(m, batch + tuple(m.shape[-2:])).rechunk({-2: -1, -1: -1})
-        for m in matrices
+        da.broadcast_to(m, batch + tuple(m.shape[-2:])).rechunk({-2: -1, -1: -1}) for m in matrices
     ]
     return da.map_blocks(function, *whole, dtype=matrices[0].dtype)
 
@@ -117,20 +116,15 @@ def _numpy_solver() -> Callable[[Array, Array], Array]:
     try:
         from scipy.linalg import solve_triangular as scipy_solve
     except ImportError:  # SciPy is optional: a general solve is right, only slower
-        return lambda tril, rhs: np.linalg.solve(*np.broadcast_arrays(*_pair_shapes(tril, rhs)))
+        return np.linalg.solve
 
     def numpy_solve(tril: Array, rhs: Array) -> Array:
-        tril, rhs = _pair_shapes(tril, rhs)
         batch = np.broadcast_shapes(tril.shape[:-2], rhs.shape[:-2])
         tril = np.broadcast_to(tril, batch + tril.shape[-2:])
         rhs = np.broadcast_to(rhs, batch + rhs.shape[-2:])
         return scipy_solve(tril, rhs, lower=True, check_finite=False)
 
     return numpy_solve
-
-
-def _pair_shapes(tril: Array, rhs: Array) -> tuple[Array, Array]:
-    return tril, rhs
 
 
 def _broadcast_pair(xp: Namespace, tril: Array, rhs: Array) -> tuple[Array, Array]:
@@ -151,22 +145,15 @@ def _solve_lower_portable(xp: Namespace, tril: Array, rhs: Array) -> Array:
     upper = _solve_lower_portable(xp, tril[..., :half, :half], rhs[..., :half, :])
     lower_rhs = rhs[..., half:, :] - tril[..., half:, :half] @ upper
     lower = _solve_lower_portable(xp, tril[..., half:, half:], lower_rhs)
-    upper, lower = _broadcast_pair_rows(xp, upper, lower)
+    upper, lower = _broadcast_pair(xp, upper, lower)
     return xp.concat((upper, lower), axis=-2)
 
 
-def _broadcast_pair_rows(xp: Namespace, first: Array, second: Array) -> tuple[Array, Array]:
-    batch = _broadcast_batch(tuple(first.shape[:-2]), tuple(second.shape[:-2]))
-    return (
-        xp.broadcast_to(first, batch + tuple(first.shape[-2:])),
-        xp.broadcast_to(second, batch + tuple(second.shape[-2:])),
-    )
-
-
 def precision_to_scale_tril(xp: Namespace, precision: Array) -> Array:
-    """The lower Cholesky factor of P⁻¹ without inverting P (as torch does).
+    """The lower Cholesky factor of Σ = P⁻¹ without inverting P (torch's method).
 
-    With Lf = chol(flip(P)), flip(Lf)ᵀ is the upper... inverse factor: L = (flip(Lf)ᵀ)⁻¹, lower.
+    With J the reversal permutation and Lf = chol(J·P·J), P = Uᵀ... written U = J·Lf·J (upper
+    triangular) gives P = U·Uᵀ, so Σ = U⁻ᵀ·U⁻¹ and L = U⁻ᵀ = (Uᵀ)⁻¹, Uᵀ lower triangular.
     """
     flipped = cholesky(xp, xp.flip(precision, axis=(-2, -1)))
     inverse_tril = xp.matrix_transpose(xp.flip(flipped, axis=(-2, -1)))

@@ -74,6 +74,7 @@ class Distribution:
         self._setup()
         if resolve_validate_args(self.validate_args, _DEFAULT_VALIDATE):
             self._check_values()
+        self._derive()
 
     # -- what subclasses provide --------------------------------------------------------------
     def _setup(self) -> None:
@@ -81,6 +82,9 @@ class Distribution:
 
     def _check_values(self) -> None:
         """Value constraints; each failure is a ``ValueError`` naming the parameter."""
+
+    def _derive(self) -> None:
+        """Alternative parameterisations, computed after the checks (so no warnings on bad data)."""
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -160,27 +164,39 @@ def _sigmoid(xp: Namespace, logits: Array) -> Array:
     return 1 / (1 + xp.exp(-logits))
 
 
+def _safe_log(xp: Namespace, values: Array) -> Array:
+    """log(values), −inf at 0, without the warnings some libraries give for log(0)."""
+    positive = values > 0
+    logs = xp.log(xp.where(positive, values, xp.ones_like(values)))
+    edge = xp.where(values == 0, xp.full_like(values, -xp.inf), xp.full_like(values, xp.nan))
+    return xp.where(positive, logs, edge)
+
+
 def _binary_logits(xp: Namespace, probs: Array) -> Array:
-    return xp.log(probs) - xp.log1p(-probs)
+    """log(p / (1 − p)): −inf at p = 0, +inf at p = 1."""
+    return _safe_log(xp, probs) - _safe_log(xp, 1 - probs)
 
 
-@dataclass(frozen=True, eq=False)
 class _BinaryProbs(Distribution):
-    """A family parameterised by a success probability: ``probs=`` or ``logits=``."""
+    """A family parameterised by a success probability: ``probs=`` or ``logits=``.
 
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
+    Subclasses declare the ``probs`` and ``logits`` fields (torch's argument order).
+    """
+
+    probs: Array
+    logits: Array
+    _given: str
 
     def _setup(self) -> None:
         given = _exactly_one(type(self).__name__, probs=self.probs, logits=self.logits)
         self._set("_given", given)
         self._convert(**{given: getattr(self, given)}, **self._extra_params())
-        xp = self.xp
-        if given == "probs":
-            self._set("logits", _binary_logits(xp, self.probs))
+
+    def _derive(self) -> None:
+        if self._given == "probs":
+            self._set("logits", _binary_logits(self.xp, self.probs))
         else:
-            self._set("probs", _sigmoid(xp, self.logits))
+            self._set("probs", _sigmoid(self.xp, self.logits))
 
     def _extra_params(self) -> dict[str, Any]:
         return {}
@@ -201,10 +217,18 @@ class _BinaryProbs(Distribution):
 class Bernoulli(_BinaryProbs):
     """Bernoulli(probs=|logits=): P(1) = probs = sigmoid(logits)."""
 
+    probs: Array = None
+    logits: Array = None
+    _given: str = field(init=False, repr=False, default="")
+
 
 @dataclass(frozen=True, eq=False)
 class Geometric(_BinaryProbs):
     """Geometric(probs=|logits=): the number of failures before the first success."""
+
+    probs: Array = None
+    logits: Array = None
+    _given: str = field(init=False, repr=False, default="")
 
     def _check_values(self) -> None:
         self._check_probs(lowest_open=True)
@@ -217,7 +241,10 @@ class ContinuousBernoulli(_BinaryProbs):
     ``lims`` is torch's interval around 1/2 where its formulas switch to a Taylor expansion.
     """
 
+    probs: Array = None
+    logits: Array = None
     lims: tuple[float, float] = (0.499, 0.501)
+    _given: str = field(init=False, repr=False, default="")
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,20 +252,21 @@ class Binomial(_BinaryProbs):
     """Binomial(total_count, probs=|logits=): successes in ``total_count`` trials."""
 
     total_count: Array = 1
+    probs: Array = None
+    logits: Array = None
+    _given: str = field(init=False, repr=False, default="")
 
     def _extra_params(self) -> dict[str, Any]:
-        return {"total_count": self.total_count}
-
-    def _setup(self) -> None:
         if self.total_count is None:
             raise ValueError("Binomial: total_count must be given")
-        super()._setup()
+        return {"total_count": self.total_count}
 
     def _check_values(self) -> None:
         xp = self.xp
         count = self.total_count
-        self._require("total_count", (count >= 0) & (xp.floor(count) == count),
-                      "a non-negative integer")
+        self._require(
+            "total_count", (count >= 0) & (xp.floor(count) == count), "a non-negative integer"
+        )
         self._check_probs()
 
 
@@ -257,11 +285,13 @@ class Categorical(Distribution):
         given = _exactly_one(type(self).__name__, probs=self.probs, logits=self.logits)
         self._set("_given", given)
         self._convert({given: 1}, **{given: getattr(self, given)})
+
+    def _derive(self) -> None:
         xp = self.xp
-        if given == "probs":
+        if self._given == "probs":
             raw = self.probs
             self._set("probs", raw / xp.sum(raw, axis=-1, keepdims=True))
-            self._set("logits", xp.log(self.probs))
+            self._set("logits", _safe_log(xp, self.probs))
         else:
             self._set("logits", log_softmax(xp, self.logits, axis=-1))
             self._set("probs", xp.exp(self.logits))
@@ -275,10 +305,10 @@ class Categorical(Distribution):
             self._require_real(logits=self.logits)
             return
         xp = self.xp
-        self._require("probs", (self.probs >= 0) & (self.probs <= 1),
-                      "non-negative with a positive, finite sum")
-        self._require("probs", xp.abs(xp.sum(self.probs, axis=-1) - 1) < 1e-6,
-                      "non-negative with a positive, finite sum")
+        total = xp.sum(self.probs, axis=-1)
+        requirement = "non-negative with a positive, finite sum"
+        self._require("probs", self.probs >= 0, requirement)
+        self._require("probs", (total > 0) & xp.isfinite(total), requirement)
 
 
 @dataclass(frozen=True, eq=False)
@@ -478,7 +508,7 @@ class Uniform(Distribution):
 
 @dataclass(frozen=True, eq=False)
 class Weibull(Distribution):
-    """Weibull(scale, concentration): density (k/λ)(x/λ)^(k−1) e^(−(x/λ)^k), λ = scale, k = concentration."""
+    """Weibull(scale = λ, concentration = k): density (k/λ)(x/λ)^(k−1) e^(−(x/λ)^k)."""
 
     scale: Array
     concentration: Array
@@ -545,8 +575,11 @@ class MultivariateNormal(Distribution):
             precision_matrix=precision_matrix,
             scale_tril=scale_tril,
         )
-        matrix = {"covariance_matrix": covariance_matrix, "precision_matrix": precision_matrix,
-                  "scale_tril": scale_tril}[given]
+        matrix = {
+            "covariance_matrix": covariance_matrix,
+            "precision_matrix": precision_matrix,
+            "scale_tril": scale_tril,
+        }[given]
         self._set("loc", loc)
         self._set("_given", given)
         self._set("_" + given, matrix)

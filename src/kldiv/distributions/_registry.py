@@ -1,0 +1,113 @@
+"""The registry of closed-form KL pairs and the dispatch of :func:`kl_divergence`.
+
+A pair function ``kl(p, q)`` reads the families' (compute-dtype) parameters and returns KL(p ‖ q)
+with shape ``broadcast(p.batch_shape, q.batch_shape)``; the dispatcher checks that ``p`` and ``q``
+share a library and a device and casts the result to their common dtype. Dispatch picks the most
+specific registered pair by distance in the method resolution order, as torch does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any
+
+from .._array import Array, Context, broadcast_shapes, prepare
+from ._families import Distribution
+
+__all__ = ["infinite_pair", "joint_shape", "kl_divergence", "register_infinite", "register_kl"]
+
+PairFunction = Callable[[Any, Any], Array]
+_REGISTRY: dict[tuple[type, type], PairFunction] = {}
+
+
+def register_kl(type_p: type, type_q: type) -> Callable[[PairFunction], PairFunction]:
+    """Decorator registering ``kl(p, q)`` for ``p`` of ``type_p`` and ``q`` of ``type_q``.
+
+    Subclasses match too; the most specific registration wins. Re-registering replaces.
+
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import Normal, kl_divergence
+    >>> class Unit(Normal): ...
+    >>> @register_kl(Unit, Unit)
+    ... def _kl_unit(p, q):
+    ...     return (p.loc - q.loc) ** 2 / 2
+    >>> kl_divergence(Unit(xp.asarray(1.0), 1.0), Unit(xp.asarray(0.0), 1.0))
+    Array(0.5, dtype=array_api_strict.float64)
+    """
+    for role, kind in (("type_p", type_p), ("type_q", type_q)):
+        if not (isinstance(kind, type) and issubclass(kind, Distribution)):
+            raise TypeError(f"{role} must be a subclass of kldiv.distributions.Distribution")
+
+    def decorator(function: PairFunction) -> PairFunction:
+        _REGISTRY[type_p, type_q] = function
+        _dispatch.cache_clear()
+        return function
+
+    return decorator
+
+
+def register_infinite(type_p: type, types_q: Iterable[type]) -> None:
+    """Register KL = +inf from ``type_p`` to each of ``types_q`` (q misses part of p's support)."""
+    for type_q in types_q:
+        register_kl(type_p, type_q)(infinite_pair)
+
+
+def joint_shape(p: Distribution, q: Distribution) -> tuple[int, ...]:
+    """The broadcast of the two batch shapes: the shape of KL(p ‖ q)."""
+    return broadcast_shapes(p=p.batch_shape, q=q.batch_shape)  # type: ignore[return-value]
+
+
+def infinite_pair(p: Distribution, q: Distribution) -> Array:
+    """+inf with the joint batch shape: the KL when q is 0 where p has mass."""
+    context = p.context
+    return context.xp.full(
+        joint_shape(p, q), float("inf"), dtype=context.compute_dtype, device=context.device
+    )
+
+
+@cache
+def _dispatch(type_p: type, type_q: type) -> PairFunction | None:
+    """The registered pair nearest to ``(type_p, type_q)`` in their MROs, as torch picks it."""
+    matches = [
+        (type_p.__mro__.index(super_p), type_q.__mro__.index(super_q), function)
+        for (super_p, super_q), function in _REGISTRY.items()
+        if issubclass(type_p, super_p) and issubclass(type_q, super_q)
+    ]
+    if not matches:
+        return None
+    return min(matches, key=lambda match: (match[0], match[1]))[2]
+
+
+def _joint_context(p: Distribution, q: Distribution) -> Context:
+    """Same library and device for both (``TypeError`` / ``ValueError`` naming p and q)."""
+    probes = {
+        name: dist.xp.zeros((), dtype=dist.context.dtype, device=dist.context.device)
+        for name, dist in (("p", p), ("q", q))
+    }
+    context, _ = prepare(**probes)
+    return context
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Array:
+    """KL(p ‖ q) for two parameter containers, with the shape of their broadcast batch shapes.
+
+    ``NotImplementedError`` names both types when no pair is registered.
+
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import Normal
+    >>> kl_divergence(Normal(xp.asarray([0.0, 1.0]), 1.0), Normal(0.0, xp.asarray(2.0)))
+    Array([0.31814718, 0.44314718], dtype=array_api_strict.float64)
+    """
+    for name, dist in (("p", p), ("q", q)):
+        if not isinstance(dist, Distribution):
+            raise TypeError(f"{name} must be a kldiv distribution, got {type(dist).__name__}")
+    function = _dispatch(type(p), type(q))  # type: ignore[arg-type]
+    if function is None:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
+            f"{type(q).__name__}"
+        )
+    context = _joint_context(p, q)
+    joint_shape(p, q)
+    return context.finish(function(p, q))
