@@ -68,7 +68,7 @@ def _polynomial(xp: Namespace, coefficients: tuple[float, ...], x: Array) -> Arr
 
 def _sin_pi(xp: Namespace, x: Array) -> Array:
     """sin(pi x) with the argument reduced exactly: no error growth for large |x|."""
-    reduced = x - 2.xp.zeros_like(x)p.floor(x / 2.0)  # in [0, 2), exact
+    reduced = x - 2.0 * xp.floor(x / 2.0)  # in [0, 2), exact
     sign = xp.where(reduced >= 1.0, xp.full_like(x, -1.0), xp.full_like(x, 1.0))
     half = reduced - xp.floor(reduced)  # in [0, 1)
     return sign * xp.sin(math.pi * xp.minimum(half, 1.0 - half))
@@ -81,44 +81,54 @@ def _tan_pi(xp: Namespace, x: Array) -> Array:
 
 
 def _lgamma_positive(xp: Namespace, x: Array) -> Array:
-    """lgamma for x > 0 (Cephes): recurrence into [2, 3) and a rational function, or Stirling."""
+    """lgamma for finite x > 0 (Cephes): recurrence into [2, 3) and a rational function there,
+    Stirling's series from 13 on."""
     small = x < _LGAMMA_LARGE
     shifted = xp.where(small, x, xp.full_like(x, 2.5))
-    scale = xp.ones_like(x)
+    product = xp.ones_like(x)  # Γ(x) = Γ(shifted) · product / divisor
+    divisor = xp.ones_like(x)
     for _ in range(11):  # down from [3, 13) into [2, 3)
         step = shifted >= 3.0
         shifted = xp.where(step, shifted - 1.0, shifted)
-        scale = xp.where(step, scale * shifted, scale)
+        product = xp.where(step, product * shifted, product)
     for _ in range(2):  # up from (0, 2) into [2, 3)
         step = shifted < 2.0
-        scale = xp.where(step, scale / shifted, scale)
+        divisor = xp.where(step, divisor * shifted, divisor)
         shifted = xp.where(step, shifted + 1.0, shifted)
     t = shifted - 2.0
     rational = t * _polynomial(xp, _LGAMMA_B, t) / _polynomial(xp, _LGAMMA_C, t)
-    near = xp.log(scale) + rational
+    near = (xp.log(product) - xp.log(divisor)) + rational
 
     large = xp.where(small, xp.full_like(x, _LGAMMA_LARGE), x)
-    inverse_square = 1.0 / (large * large)
+    inverse = 1.0 / large
     stirling = (large - 0.5) * xp.log(large) - large + _LOG_SQRT_2PI
-    stirling = stirling + _polynomial(xp, _STIRLING, inverse_square) / large
+    stirling = stirling + _polynomial(xp, _STIRLING, inverse * inverse) * inverse
     return xp.where(small, near, stirling)
 
 
+def _replace(xp: Namespace, x: Array, where: Array, value: float) -> Array:
+    """``x`` with ``value`` where ``where`` holds: a harmless argument for the main formula."""
+    return xp.where(where, xp.full_like(x, value), x)
+
+
 def lgamma(xp: Namespace, x: Array) -> Array:
-    """log|Γ(x)|; +inf at 0 and the negative integers (reflection formula for x < 0.5)."""
-    reflect = x < 0.5
-    argument = xp.where(reflect, 1.0 - x, x)
-    positive = _lgamma_positive(xp, argument)
-    sine = xp.abs(_sin_pi(xp, xp.where(reflect, x, xp.full_like(x, 0.5))))
+    """log|Γ(x)|; +inf at 0, the negative integers and ±inf (reflection formula for x < 0.5)."""
+    pole = (x <= 0) & (x == xp.floor(x))
+    edge = pole | (x == xp.inf)
+    safe = _replace(xp, x, edge, 1.0)
+    reflect = safe < 0.5
+    positive = _lgamma_positive(xp, xp.where(reflect, 1.0 - safe, safe))
+    sine = xp.abs(_sin_pi(xp, _replace(xp, safe, ~reflect, 0.5)))
     reflected = math.log(math.pi) - xp.log(sine) - positive
     result = xp.where(reflect, reflected, positive)
-    return xp.where(x == xp.inf, x, result)
+    return _replace(xp, result, edge, xp.inf)
 
 
 def _digamma_large(xp: Namespace, x: Array) -> Array:
-    inverse_square = 1.0 / (x * x)
+    inverse = 1.0 / x
+    inverse_square = inverse * inverse
     series = _polynomial(xp, _DIGAMMA_SERIES[::-1], inverse_square) * inverse_square
-    return xp.log(x) - 0.5 / x - series
+    return xp.log(x) - 0.5 * inverse - series
 
 
 def _digamma_positive(xp: Namespace, x: Array) -> Array:
@@ -135,16 +145,18 @@ def _digamma_positive(xp: Namespace, x: Array) -> Array:
 def digamma(xp: Namespace, x: Array) -> Array:
     """ψ(x) = d/dx lgamma(x); reflection ψ(x) = ψ(1 - x) - π / tan(πx) for x < 0.5.
 
-    NaN at the negative integers, -inf at 0 (SciPy's values).
+    SciPy's values at the edges: -inf at 0, NaN at the negative integers and -inf, +inf at +inf.
     """
-    reflect = x < 0.5
-    positive = _digamma_positive(xp, xp.where(reflect, 1.0 - x, x))
-    tangent = _tan_pi(xp, xp.where(reflect, x, xp.full_like(x, 0.25)))
-    reflected = positive - math.pi / tangent
-    pole = reflect & (x == xp.floor(x))
-    result = xp.where(pole, xp.full_like(x, xp.nan), xp.where(reflect, reflected, positive))
-    result = xp.where(x == 0, xp.full_like(x, -xp.inf), result)
-    return xp.where(x == xp.inf, x, result)
+    pole = (x < 0) & (x == xp.floor(x))
+    edge = pole | (x == 0) | (x == xp.inf)
+    safe = _replace(xp, x, edge, 1.0)
+    reflect = safe < 0.5
+    positive = _digamma_positive(xp, xp.where(reflect, 1.0 - safe, safe))
+    tangent = _tan_pi(xp, _replace(xp, safe, ~reflect, 0.25))
+    result = xp.where(reflect, positive - math.pi / tangent, positive)
+    result = _replace(xp, result, pole, xp.nan)
+    result = _replace(xp, result, x == 0, -xp.inf)
+    return _replace(xp, result, x == xp.inf, xp.inf)
 
 
 _ERF_SERIES_TERMS = 60
@@ -188,6 +200,12 @@ def _erfc_nonnegative(xp: Namespace, x: Array) -> Array:
 
 def erf(xp: Namespace, x: Array) -> Array:
     """The error function 2/√π ∫₀ˣ e^{-t²} dt."""
+    infinite = xp.isinf(x)
+    result = _erf_finite(xp, _replace(xp, x, infinite, 0.0))
+    return xp.where(infinite, xp.sign(x), result)
+
+
+def _erf_finite(xp: Namespace, x: Array) -> Array:
     magnitude = xp.abs(x)
     tail = magnitude >= _ERFC_SWITCH
     near = _erf_series(xp, xp.where(tail, xp.zeros_like(x), x))
@@ -197,9 +215,10 @@ def erf(xp: Namespace, x: Array) -> Array:
 
 def erfc(xp: Namespace, x: Array) -> Array:
     """The complementary error function 1 - erf(x), accurate in the tail x → +inf."""
-    upper = _erfc_nonnegative(xp, xp.abs(x))
+    infinite = xp.isinf(x)
+    upper = _erfc_nonnegative(xp, xp.abs(_replace(xp, x, infinite, 0.0)))
     result = xp.where(x < 0, 2.0 - upper, upper)
-    return xp.where(xp.isnan(x), x, result)
+    return xp.where(infinite, 1.0 - xp.sign(x), result)
 
 
 _BESSEL_SERIES_TERMS = 45
@@ -222,25 +241,27 @@ def _bessel_series(xp: Namespace, x: Array, order: int) -> Array:
 
 
 def _bessel_asymptotic(xp: Namespace, x: Array, order: int) -> Array:
-    """e^{-x} I_ν(x) ~ Σ (-1)^k a_k(ν) / x^k / √(2πx), a_k = Π (4ν² - (2j-1)²) / (k! 8^k), x >= 20."""
+    """e^{-x} I_ν(x) ~ Σ (-1)^k a_k(ν) x^{-k} / √(2πx), a_k = Π (4ν² - (2j-1)²) / (k! 8^k)."""
     mu = 4.0 * order * order
     term = xp.ones_like(x)
     total = term
     for k in range(1, _BESSEL_ASYMPTOTIC_TERMS):
         term = term * (-(mu - (2 * k - 1) ** 2) / (8.0 * k)) / x
         total = total + term
-    return total / xp.sqrt(2.0 * math.pi * x)
+    return total / (math.sqrt(2.0 * math.pi) * xp.sqrt(x))
 
 
 def _bessel_scaled(xp: Namespace, x: Array, order: int) -> Array:
+    """e^{-|x|} I_ν(x), 0 at ±inf: the series below |x| = 20, the asymptotic expansion above."""
+    infinite = xp.isinf(x)
+    x = _replace(xp, x, infinite, 1.0)
     magnitude = xp.abs(x)
     far = magnitude >= _BESSEL_SWITCH
     near = _bessel_series(xp, xp.where(far, xp.zeros_like(x), x), order)
     tail = _bessel_asymptotic(xp, xp.where(far, magnitude, xp.full_like(x, _BESSEL_SWITCH)), order)
     if order == 1:
         tail = xp.where(x < 0, -tail, tail)
-    result = xp.where(far, tail, near)
-    return xp.where(xp.isinf(x), 0 * tail, result)
+    return _replace(xp, xp.where(far, tail, near), infinite, 0.0)
 
 
 def i0e(xp: Namespace, x: Array) -> Array:
