@@ -38,11 +38,11 @@ class MetricState:
     the first update.
     """
 
-    sum: Array | None = None
-    count: Array | None = None
+    sum: Array = None
+    count: Array = None
     rows: tuple[Array, ...] = ()
     dtype: Any = None
-    xp: Namespace | None = None
+    xp: Namespace = None
     device: Any = None
 
     @property
@@ -164,7 +164,7 @@ class _StreamingDivergence:
         return self._reduction is None or self._reduction == "none"
 
     def _config(self) -> tuple[str, bool, str]:
-        return type(self).__name__, self._log_prob, "none" if self._keeps_rows else self._reduction
+        return type(self).__name__, self._log_prob, str(self._reduction or "none")
 
     def _batch(self, p: Array, q: Array) -> tuple[Context, Array]:
         """Check a batch against the state and compute its per-row values; changes nothing."""
@@ -179,21 +179,19 @@ class _StreamingDivergence:
         )
         return context, rows
 
-    def update(self, p: Array, q: Array) -> None:
-        """Add a batch: ``p`` and ``q`` hold one distribution per row along ``axis``."""
+    def _add(self, p: Array, q: Array) -> tuple[Context, Array]:
         context, rows = self._batch(p, q)
         batch = _batch_state(context, rows, self._keeps_rows)
-        if self._keeps_rows:
-            _check_row_shapes(self._state, batch.rows, "p and q")
         self._state = _combine(self._state, batch, "p and q")
+        return context, rows
+
+    def update(self, p: Array, q: Array) -> None:
+        """Add a batch: ``p`` and ``q`` hold one distribution per row along ``axis``."""
+        self._add(p, q)
 
     def __call__(self, p: Array, q: Array) -> Array:
         """``update(p, q)`` and return this batch's value (torchmetrics' ``forward``)."""
-        context, rows = self._batch(p, q)
-        batch = _batch_state(context, rows, self._keeps_rows)
-        if self._keeps_rows:
-            _check_row_shapes(self._state, batch.rows, "p and q")
-        self._state = _combine(self._state, batch, "p and q")
+        context, rows = self._add(p, q)
         return context.finish(reduce_rows(context.xp, rows, self._reduction))
 
     forward = __call__
@@ -205,12 +203,16 @@ class _StreamingDivergence:
             raise RuntimeError(f"{type(self).__name__}.compute() called before any update()")
         xp = state.xp
         if self._keeps_rows:
-            rows = [row if row.dtype == state.dtype else xp.astype(row, state.dtype)
-                    for row in state.rows]
+            rows = [
+                row if row.dtype == state.dtype else xp.astype(row, state.dtype)
+                for row in state.rows
+            ]
             return rows[0] if len(rows) == 1 else xp.concat(rows, axis=0)
         result = state.sum
-        if self._reduction == "mean":
-            result = result / xp.astype(state.count, result.dtype)
+        if self._reduction == "mean":  # no rows: NaN, without a 0/0 warning
+            count = xp.astype(state.count, result.dtype)
+            none = count == 0
+            result = xp.where(none, xp.nan, result / xp.where(none, xp.ones_like(count), count))
         return result if result.dtype == state.dtype else xp.astype(result, state.dtype)
 
     def reset(self) -> None:
@@ -348,7 +350,9 @@ def _sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) ->
     return merged
 
 
-def _sync_torch(dist: Any, state: MetricState, keep_rows: bool, described: list[Any]) -> MetricState:
+def _sync_torch(
+    dist: Any, state: MetricState, keep_rows: bool, described: list[Any]
+) -> MetricState:
     """All-reduce sum and count (all-gather the rows for 'none') of torch states."""
     torch = sys.modules["torch"]
     dtypes = [dtype for _, dtype, _ in described if dtype is not None]
