@@ -1,6 +1,8 @@
 """The registration API: one :func:`register` call puts a function in the suite.
 
 >>> import numpy as np
+
+from .tolerances import TOLERANCES, Tolerance
 >>> from conformance.registry import Case, Registry
 >>> registry = Registry()
 >>> entry = registry.register(
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .tolerances import TOLERANCES, Tolerance
 
 __all__ = ["ALL_DTYPES", "REGISTRY", "Case", "Entry", "Registry", "register"]
 
@@ -58,6 +62,7 @@ class Entry:
     ``reference`` and ``oracle`` take float64 NumPy arrays and return float64 NumPy values of the
     same structure (``reference`` may return None, meaning "raises", only in a declared
     deviation). ``oracle`` is the high-precision (mpmath) value used for deviation cases.
+    ``tolerances`` overrides ``conformance/tolerances.py`` per dtype for this function.
     """
 
     name: str
@@ -68,6 +73,11 @@ class Entry:
     backends: tuple[str, ...] | None = None
     tags: tuple[str, ...] = ()
     oracle: Callable[..., Any] | None = None
+    tolerances: Mapping[str, Tolerance] | None = None
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        """The tolerance of ``dtype``: this function's override, else ``TOLERANCES``."""
+        return (self.tolerances or TOLERANCES)[dtype]
 
     def make_cases(self, rng: np.random.Generator) -> list[Case]:
         """The cases, generated from ``rng`` (names must be unique within the function)."""
@@ -108,6 +118,7 @@ class Registry(Mapping[str, Entry]):
         backends: Iterable[str] | None = None,
         tags: Iterable[str] = (),
         oracle: Callable[..., Any] | None = None,
+        tolerances: Mapping[str, Tolerance] | None = None,
     ) -> Entry:
         """Add a function to the suite (see :class:`Entry`); a name registers once."""
         if name in self._entries:
@@ -124,6 +135,7 @@ class Registry(Mapping[str, Entry]):
             backends=None if backends is None else tuple(backends),
             tags=tuple(tags),
             oracle=oracle,
+            tolerances=tolerances,
         )
         self._entries[name] = entry
         return entry

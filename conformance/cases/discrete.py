@@ -1,0 +1,394 @@
+"""The discrete divergences: seeded random cases and named edge cases, one registration each.
+
+Every function draws pairs of (possibly unnormalised) probability arrays ``p, q`` and maps them
+to its own arguments (probabilities, log-probabilities, torch's ``(log q, p)``, or logits),
+cycling through its keyword options. A case whose inputs hit a declared deviation (for example
+``log p = -inf`` for torchmetrics) carries that deviation's key, found by the function's rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+import kldiv
+from conformance import oracle, references
+from conformance.registry import Case, register
+from conformance.tolerances import TOLERANCES, sqrt_of
+
+Arrays = tuple[np.ndarray, ...]
+Pair = tuple[np.ndarray, np.ndarray]
+
+RANDOM_CASES = 44
+HUGE_D = 100_000
+#: Deviation cases larger than this (in input elements) are left out: the oracle is slow.
+ORACLE_SIZE = 20_000
+
+#: (p batch shape, q batch shape): 1 to 4 dimensions with the distribution axis, broadcasting.
+BATCH_SHAPES = (
+    ((), ()),
+    ((4,), (4,)),
+    ((3, 5), (3, 5)),
+    ((2, 3, 4), (2, 3, 4)),
+    ((4,), (1,)),
+    ((4,), ()),
+    ((3, 1), (1, 5)),
+    ((2, 1, 4), (3, 1)),
+)
+
+
+def _call(name: str) -> Callable[..., Any]:
+    """Call ``kldiv.<name>`` looked up at call time (so a test can monkeypatch it)."""
+    return lambda *arrays, **kwargs: getattr(kldiv, name)(*arrays, **kwargs)
+
+
+def _normalized(probs: np.ndarray) -> np.ndarray:
+    return probs / probs.sum(axis=-1, keepdims=True)
+
+
+def _log(probs: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(probs)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    return _normalized(np.exp(logits - logits.max(axis=-1, keepdims=True)))
+
+
+# --- random pairs -------------------------------------------------------------------------
+
+
+def _random_probs(rng: np.random.Generator, shape: tuple[int, ...], style: int) -> np.ndarray:
+    """Dirichlet rows, unnormalised positive rows, or rows with sums far from 1."""
+    if style == 0:
+        return rng.dirichlet(np.full(shape[-1], rng.choice([0.3, 1.0, 5.0])), size=shape[:-1])
+    scale = (1.0, 1e3, 1e-3)[style - 1]
+    return scale * rng.uniform(0.01, 1.0, size=shape)
+
+
+def random_pairs(rng: np.random.Generator, count: int = RANDOM_CASES) -> Iterator[tuple[str, Pair]]:
+    """``count`` seeded pairs over :data:`BATCH_SHAPES`; every fourth has a large support."""
+    for index in range(count):
+        p_batch, q_batch = BATCH_SHAPES[index % len(BATCH_SHAPES)]
+        large = index % 4 == 3
+        size = int(rng.integers(500, 3000) if large else rng.integers(2, 17))
+        style = index % 4 if not large else 0
+        p = _random_probs(rng, (*p_batch, size), style)
+        q = _random_probs(rng, (*q_batch, size), (style + 1) % 4)
+        label = f"random-{len(p_batch) + 1}d-{'large' if large else 'small'}-{index:02d}"
+        yield label, (p, q)
+
+
+# --- edge pairs ---------------------------------------------------------------------------
+
+
+def _one_hot(rows: int, size: int, positions: np.ndarray) -> np.ndarray:
+    return np.eye(size)[positions % size][:rows]
+
+
+def edge_pairs(rng: np.random.Generator) -> Iterator[tuple[str, Pair]]:
+    """The named edge cases, as probability pairs (zeros become -inf in log space)."""
+    base = rng.dirichlet(np.ones(8), size=4)
+    other = rng.dirichlet(np.ones(8), size=4)
+    holes = rng.random((4, 8)) < 0.35
+    holes[:, 0] = False
+    yield "zeros-in-p", (np.where(holes, 0.0, base), other)
+    yield "zeros-in-q-where-p-is-zero", (np.where(holes, 0.0, base), np.where(holes, 0.0, other))
+    yield "zeros-in-q-where-p-is-positive", (base, np.where(holes, 0.0, other))
+    yield "p-equals-q", (base, base.copy())
+    noise = 1 + 1e-9 * rng.standard_normal(base.shape)
+    yield "near-equal-rows", (base, _normalized(base * noise))
+    yield "near-equal-rows-sums-far-from-1", (1e3 * base, 1e3 * base * noise)
+    positions = rng.integers(0, 8, size=4)
+    yield "one-hot-rows-equal", (_one_hot(4, 8, positions), _one_hot(4, 8, positions))
+    yield "one-hot-vs-uniform", (_one_hot(4, 8, positions), np.full((4, 8), 1 / 8))
+    yield "one-hot-disjoint", (_one_hot(4, 8, positions), _one_hot(4, 8, positions + 1))
+    logits = rng.choice([-80.0, 80.0], size=(4, 8)) + rng.standard_normal((4, 8))
+    yield "extreme-logits-80", (_softmax(logits), _softmax(-logits))
+    yield "tiny-probabilities", (_normalized(base * np.where(holes, 1e-30, 1.0)), other)
+    yield "d-1", (np.ones((5, 1)), np.full((5, 1), 0.5))
+    yield "d-100000", (rng.dirichlet(np.ones(HUGE_D), size=2), rng.dirichlet(np.ones(HUGE_D)))
+
+
+# --- per-function arguments and deviation rules ------------------------------------------
+
+
+def _probs(pair: Pair, kwargs: dict[str, Any]) -> Arrays:
+    return pair
+
+
+def _maybe_log(pair: Pair, kwargs: dict[str, Any]) -> Arrays:
+    """Log-probabilities of the normalised rows when ``log_prob``, else the pair as it is."""
+    p, q = pair
+    return (_log(_normalized(p)), _log(_normalized(q))) if kwargs.get("log_prob") else pair
+
+
+def _torch_order(pair: Pair, kwargs: dict[str, Any]) -> Arrays:
+    """torch's ``(input, target)``: log q of the normalised q, and p (or log p)."""
+    p, q = pair
+    return _log(_normalized(q)), (_log(_normalized(p)) if kwargs.get("log_target") else p)
+
+
+def _logits(pair: Pair, kwargs: dict[str, Any]) -> Arrays:
+    """Logits of q (the student) and p (the teacher), shifted by a constant per array."""
+    p, q = pair
+    return _log(_normalized(q)) + 3.0, _log(_normalized(p)) - 2.0
+
+
+def _p_alone_or_pair(pair: Pair, kwargs: dict[str, Any]) -> Arrays:
+    """``(p, q)`` or ``(p,)``, as the option ``with_q`` (consumed here) says."""
+    return pair if kwargs.pop("with_q") else pair[:1]
+
+
+def _kl_div_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
+    log_q, target = np.broadcast_arrays(*arrays)
+    if kwargs.get("log_target"):
+        return "torch-kl-div-log-target-neg-inf" if np.isneginf(target).any() else None
+    hit = (target == 0) & np.isneginf(log_q)
+    return "torch-kl-div-zero-target-neg-inf-input" if hit.any() else None
+
+
+def _logits_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
+    return "torch-kl-div-log-target-neg-inf" if np.isneginf(arrays[1]).any() else None
+
+
+def _log_prob_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("log_prob") and any(np.isneginf(array).any() for array in arrays):
+        return "torchmetrics-log-prob-neg-inf"
+    return None
+
+
+def _js_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("log_prob"):
+        return _log_prob_deviation(name, arrays, kwargs) or "torchmetrics-js-log-prob-float32-log2"
+    return None
+
+
+def _near_equal_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
+    return "scipy-jensenshannon-negative-rounding" if name.startswith("near-equal") else None
+
+
+def _no_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
+    return None
+
+
+def _on_axis(arrays: Arrays, kwargs: dict[str, Any]) -> Arrays:
+    """Move the distribution axis to ``kwargs['axis']`` (only same-rank arrays are given one)."""
+    axis = kwargs.get("axis", -1)
+    return tuple(np.moveaxis(array, -1, axis) for array in arrays)
+
+
+def _with_axis(options: list[dict[str, Any]], pair: Pair, index: int) -> dict[str, Any]:
+    """The options of case ``index``; every third same-rank case moves the axis to 0."""
+    kwargs = dict(options[index % len(options)])
+    if "axis" in kwargs and not (pair[0].ndim == pair[1].ndim > 1 and index % 3 == 1):
+        del kwargs["axis"]
+    return kwargs
+
+
+def make_cases(
+    arguments: Callable[[Pair, dict[str, Any]], Arrays],
+    options: list[dict[str, Any]],
+    deviation: Callable[[str, Arrays, dict[str, Any]], str | None] = _no_deviation,
+) -> Callable[[np.random.Generator], list[Case]]:
+    """Cases from the random and edge pairs, each pair with the next options in turn.
+
+    Edge pairs run twice, the second time with the options half a cycle on (the log-space
+    half, where the options list one). Options that contain ``axis`` are a template: the axis
+    moves to 0 on some same-rank pairs. Deviation cases are compared with the mpmath oracle,
+    so they are kept small (not on the d = 100000 pair).
+    """
+
+    def case(name: str, pair: Pair, index: int) -> Case | None:
+        kwargs = _with_axis(options, pair, index)
+        arrays = _on_axis(arguments(pair, kwargs), kwargs)
+        found = deviation(name, arrays, kwargs)
+        if found and sum(array.size for array in arrays) > ORACLE_SIZE:
+            return None
+        return Case(name, arrays, kwargs, deviation=found)
+
+    def cases(rng: np.random.Generator) -> list[Case | None]:
+        made = [case(name, pair, index) for index, (name, pair) in enumerate(random_pairs(rng))]
+        half = len(options) // 2
+        for index, (name, pair) in enumerate(edge_pairs(rng), start=len(made)):
+            made.append(case(f"{name}-v1", pair, index))
+            made.append(case(f"{name}-v2", pair, index + max(half, 1)))
+        return [item for item in made if item is not None]
+
+    return cases
+
+
+# --- references built from the trusted libraries -----------------------------------------
+
+
+def _cross_entropy_reference(p: np.ndarray, q: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """H(P, Q) = H(P) + KL(P ‖ Q), both from ``scipy.stats.entropy``."""
+    p_full = np.broadcast_arrays(p, q)[0]
+    return references.scipy_entropy(p_full, **kwargs) + references.scipy_entropy(p, q, **kwargs)
+
+
+def _unclamped(p: np.ndarray, q: np.ndarray, axis: int) -> bool:
+    eps = np.finfo(np.float64).eps
+    normalized = [np.moveaxis(_normalized(np.moveaxis(a, axis, -1)), -1, axis) for a in (p, q)]
+    return all(((a > eps) & (a < 1 - eps)).all() for a in normalized)
+
+
+def _entropy_reference(p: np.ndarray, q: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+    """``scipy.stats.entropy``; with ``q``, also torch.distributions' Categorical KL.
+
+    The two must agree where torch's clamp of probabilities to [eps, 1 - eps] changes nothing.
+    """
+    value = references.scipy_entropy(p, q, **kwargs)
+    if q is not None and _unclamped(p, q, kwargs.get("axis", -1)):
+        base = kwargs.get("base")
+        categorical = references.torch_categorical_kl(p, q, axis=kwargs.get("axis", -1))
+        references.check_agree("entropy", value, categorical / (np.log(base) if base else 1.0))
+    return value
+
+
+def _jeffreys_reference(p: np.ndarray, q: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """KL(P ‖ Q) + KL(Q ‖ P) from torchmetrics, twice."""
+    return references.torchmetrics_kl_divergence(
+        p, q, **kwargs
+    ) + references.torchmetrics_kl_divergence(q, p, **kwargs)
+
+
+def _kl_div_logits_reference(
+    input_logits: np.ndarray,
+    target_logits: np.ndarray,
+    temperature: float = 1.0,
+    reduction: str = "batchmean",
+    axis: int = -1,
+) -> np.ndarray:
+    """``F.kl_div(log_softmax(s / T), log_softmax(t / T), log_target=True)`` in torch."""
+    import torch
+
+    def log_softmax(logits: np.ndarray) -> np.ndarray:
+        tensor = torch.from_dlpack(np.ascontiguousarray(logits)) / temperature
+        return np.from_dlpack(torch.log_softmax(tensor, dim=axis))
+
+    student, teacher = np.broadcast_arrays(input_logits, target_logits)
+    return references.torch_kl_div(
+        log_softmax(student), log_softmax(teacher), reduction=reduction, log_target=True
+    )
+
+
+# --- registrations ------------------------------------------------------------------------
+
+_POINTWISE = [
+    {"reduction": reduction, "log_target": log_target}
+    for log_target in (False, True)
+    for reduction in ("batchmean", "sum", "none", "mean")
+]
+_ROWWISE = [
+    {"reduction": reduction, "log_prob": log_prob, "axis": 0}
+    for log_prob in (False, True)
+    for reduction in ("mean", "sum", "none", None)
+]
+
+register(
+    name="rel_entr",
+    kldiv=_call("rel_entr"),
+    reference=references.scipy_rel_entr,
+    oracle=oracle.rel_entr,
+    cases=make_cases(_probs, [{}]),
+    tags=("discrete",),
+)
+register(
+    name="kl_div",
+    kldiv=_call("kl_div"),
+    reference=references.torch_kl_div,
+    oracle=oracle.kl_div,
+    cases=make_cases(_torch_order, _POINTWISE, _kl_div_deviation),
+    tags=("discrete",),
+)
+register(
+    name="KLDivLoss",
+    kldiv=lambda input, target, **kwargs: kldiv.KLDivLoss(**kwargs)(input, target),
+    reference=references.torch_kl_div_loss,
+    oracle=oracle.kl_div,
+    cases=make_cases(_torch_order, _POINTWISE[::-1], _kl_div_deviation),
+    tags=("discrete",),
+)
+register(
+    name="kl_divergence",
+    kldiv=_call("kl_divergence"),
+    reference=references.torchmetrics_kl_divergence,
+    oracle=oracle.kl_divergence,
+    cases=make_cases(_maybe_log, _ROWWISE, _log_prob_deviation),
+    tags=("discrete",),
+)
+register(
+    name="entropy",
+    kldiv=_call("entropy"),
+    reference=_entropy_reference,
+    oracle=oracle.entropy,
+    cases=make_cases(
+        _p_alone_or_pair,
+        [
+            {"with_q": with_q, "base": base, "axis": 0}
+            for with_q in (False, True)
+            for base in (None, 2, 10)
+        ],
+    ),
+    tags=("discrete",),
+)
+register(
+    name="cross_entropy",
+    kldiv=_call("cross_entropy"),
+    reference=_cross_entropy_reference,
+    oracle=oracle.cross_entropy,
+    cases=make_cases(_probs, [{"axis": 0}, {"base": 2, "axis": 0}, {"base": 10.0, "axis": 0}]),
+    tags=("discrete",),
+)
+register(
+    name="js_divergence",
+    kldiv=_call("js_divergence"),
+    reference=references.torchmetrics_js_divergence,
+    oracle=oracle.js_divergence,
+    cases=make_cases(
+        _maybe_log,
+        [{**options, "base": base} for options in _ROWWISE for base in (None, 2)][::3],
+        _js_deviation,
+    ),
+    tags=("discrete",),
+)
+register(
+    name="js_distance",
+    kldiv=_call("js_distance"),
+    reference=references.scipy_jensenshannon,
+    oracle=oracle.js_distance,
+    cases=make_cases(
+        _probs,
+        [{"axis": 0}, {"base": 2.0, "axis": 0}, {"base": np.e, "axis": 0}],
+        _near_equal_deviation,
+    ),
+    tolerances=sqrt_of(TOLERANCES),
+    tags=("discrete",),
+)
+register(
+    name="jeffreys",
+    kldiv=_call("jeffreys"),
+    reference=_jeffreys_reference,
+    oracle=oracle.jeffreys,
+    cases=make_cases(_maybe_log, _ROWWISE[::-1], _log_prob_deviation),
+    tags=("discrete",),
+)
+register(
+    name="kl_div_logits",
+    kldiv=_call("kl_div_logits"),
+    reference=_kl_div_logits_reference,
+    oracle=oracle.kl_div_logits,
+    cases=make_cases(
+        _logits,
+        [
+            {"temperature": temperature, "reduction": reduction, "axis": 0}
+            for temperature in (1.0, 2.0, 0.5)
+            for reduction in ("batchmean", "sum", "mean", "none")
+        ],
+        _logits_deviation,
+    ),
+    tags=("discrete",),
+)

@@ -1,0 +1,81 @@
+"""Every place where kldiv deliberately differs from a reference, and why.
+
+A case that carries ``deviation="<key>"`` is compared with the mpmath oracle (``oracle`` here,
+else the function's registered oracle) instead of its reference; the report lists these cases
+separately, with the reference's value, kldiv's and the oracle's, so the evidence of which side
+is right is in every report. Any other difference from a reference fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DEVIATIONS", "Deviation"]
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A deliberate difference: where, what each side returns, and why kldiv is right."""
+
+    key: str
+    functions: tuple[str, ...]
+    reference: str
+    reference_gives: str
+    kldiv_gives: str
+    reason: str
+    oracle: Callable[..., Any] | None = None
+
+
+_ALL = (
+    Deviation(
+        key="torch-kl-div-zero-target-neg-inf-input",
+        functions=("kl_div", "KLDivLoss"),
+        reference="torch.nn.functional.kl_div / torch.nn.KLDivLoss",
+        reference_gives="nan where target = 0 and input = log q = -inf",
+        kldiv_gives="0 for that term (the other terms unchanged)",
+        reason="KL sums over the support of p: a term with p = 0 is 0 whatever q is "
+        "(torch computes xlogy(0, 0) - 0 * (-inf) = 0 - nan).",
+    ),
+    Deviation(
+        key="torch-kl-div-log-target-neg-inf",
+        functions=("kl_div", "KLDivLoss", "kl_div_logits"),
+        reference="torch.nn.functional.kl_div(log_target=True)",
+        reference_gives="nan where log p = -inf (and so for masked teacher logits)",
+        kldiv_gives="0 for that term",
+        reason="exp(-inf) * (-inf - log q) is the term of an outcome with p = 0: its limit is 0.",
+    ),
+    Deviation(
+        key="torchmetrics-log-prob-neg-inf",
+        functions=("kl_divergence", "jeffreys", "js_divergence"),
+        reference="torchmetrics kl_divergence / KLDivergence / JensenShannonDivergence (log_prob)",
+        reference_gives="nan for a row with log p = -inf somewhere",
+        kldiv_gives="the KL over the support of p (finite, or +inf where log q = -inf < log p)",
+        reason="exp(log p) * (log p - log q) -> 0 as log p -> -inf: outcomes outside the support "
+        "of p contribute nothing.",
+    ),
+    Deviation(
+        key="torchmetrics-js-log-prob-float32-log2",
+        functions=("js_divergence",),
+        reference="torchmetrics jensen_shannon_divergence(log_prob=True)",
+        reference_gives="log M = logsumexp(p, q) - log(torch.tensor(2.0)): a float32 log 2, "
+        "so about 1e-9 absolute error in float64",
+        kldiv_gives="log M with a float64 log 2",
+        reason="log 2 rounded to float32 is off by ~2e-8 relative; the oracle at 50 digits "
+        "agrees with kldiv to float64 precision.",
+    ),
+    Deviation(
+        key="scipy-jensenshannon-negative-rounding",
+        functions=("js_distance",),
+        reference="scipy.spatial.distance.jensenshannon",
+        reference_gives="nan for near-equal rows, where rounding makes the JS sum slightly "
+        "negative before its square root",
+        kldiv_gives="sqrt(max(JS, 0)): 0 or a tiny distance, within sqrt(eps) of the truth",
+        reason="JS >= 0 always; a negative sum is rounding error. Near 0 the square root can "
+        "only be known to sqrt(error), which is the tolerance of js_distance.",
+    ),
+)
+
+#: The declared deviations by key.
+DEVIATIONS: dict[str, Deviation] = {deviation.key: deviation for deviation in _ALL}
