@@ -95,8 +95,12 @@ def test_kl_divergence_equals_torchmetrics(xp, shape, log_prob, reduction):
     if log_prob:
         p, q = _log_normalized(p), _log_normalized(q)
     rows = _torchmetrics_rows(functional.kl_divergence, p, q, log_prob=log_prob)
-    result = kldiv.kl_divergence(xp.asarray(p), xp.asarray(q), log_prob=log_prob, reduction=reduction)
-    np.testing.assert_allclose(to_numpy(result), _reduce_rows(rows, reduction), rtol=RTOL, atol=ATOL)
+    result = kldiv.kl_divergence(
+        xp.asarray(p), xp.asarray(q), log_prob=log_prob, reduction=reduction
+    )
+    np.testing.assert_allclose(
+        to_numpy(result), _reduce_rows(rows, reduction), rtol=RTOL, atol=ATOL
+    )
 
 
 def test_kl_divergence_seed_example(xp):
@@ -156,10 +160,14 @@ def test_js_divergence_equals_torchmetrics(xp, log_prob, reduction):
     if log_prob:
         p, q = _log_normalized(p), _log_normalized(q)
     rows = _torchmetrics_rows(regression.jensen_shannon_divergence, p, q, log_prob=log_prob)
-    result = kldiv.js_divergence(xp.asarray(p), xp.asarray(q), log_prob=log_prob, reduction=reduction)
+    result = kldiv.js_divergence(
+        xp.asarray(p), xp.asarray(q), log_prob=log_prob, reduction=reduction
+    )
     # torchmetrics' log-space path subtracts a float32 log 2 (error ~1.9e-9 a row): a deviation
     atol = 2e-9 * rows.size if log_prob else ATOL
-    np.testing.assert_allclose(to_numpy(result), _reduce_rows(rows, reduction), rtol=RTOL, atol=atol)
+    np.testing.assert_allclose(
+        to_numpy(result), _reduce_rows(rows, reduction), rtol=RTOL, atol=atol
+    )
 
 
 def test_js_distance_equals_scipy_and_is_bounded(xp):

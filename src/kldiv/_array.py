@@ -93,8 +93,10 @@ def _namespace(named: dict[str, Any]) -> Namespace:
     try:
         return compat.array_namespace(*arrays.values())
     except TypeError as error:
-        kinds = ", ".join(f"{name}: {type(value).__module__}.{type(value).__name__}"
-                          for name, value in arrays.items())
+        kinds = ", ".join(
+            f"{name}: {type(value).__module__}.{type(value).__name__}"
+            for name, value in arrays.items()
+        )
         raise TypeError(f"arrays from different libraries cannot be mixed ({kinds})") from error
 
 
@@ -161,11 +163,18 @@ def prepare(**named: Any) -> tuple[Context, list[Array]]:
 def is_lazy(*arrays: Array) -> bool:
     """True when values cannot be read without computing a graph (Dask, traced JAX, torch meta)."""
     for array in arrays:
-        if compat.is_lazy_array(array):
-            return True
-        if compat.is_torch_array(array) and array.device.type == "meta":
+        if compat.is_jax_array(array):
+            import jax
+
+            if isinstance(array, jax.core.Tracer):
+                return True
+        elif compat.is_lazy_array(array) or _is_torch_meta(array):
             return True
     return False
+
+
+def _is_torch_meta(array: Array) -> bool:
+    return compat.is_torch_array(array) and array.device.type == "meta"
 
 
 def broadcast_shapes(**shapes: tuple[int | None, ...]) -> tuple[int | None, ...]:
@@ -204,34 +213,34 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
     return axis % ndim
 
 
-def _zero_unless_nan(xp: Namespace, other: Array) -> Array:
-    """0 where ``other`` is a number, NaN where it is NaN: the value of a term with no mass."""
-    return xp.where(xp.isnan(other), other, xp.zeros_like(other))
+def _mass_terms(xp: Namespace, x: Array, terms: Array, other: Array) -> Array:
+    """``terms`` where ``x > 0``; 0 where ``x == 0`` (NaN if ``other`` is); NaN where ``x < 0``."""
+    no_mass = xp.where(xp.isnan(other), other, xp.zeros_like(other))
+    return xp.where(x > 0, terms, xp.where(x == 0, no_mass, xp.full_like(terms, xp.nan)))
+
+
+def _positive_or_one(xp: Namespace, x: Array, value: Array) -> Array:
+    """``value`` where ``x > 0``, else 1: keeps the unused branch (and its gradient) finite."""
+    return xp.where(x > 0, value, xp.ones_like(value))
 
 
 def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
-    """``x * log(y)``, 0 where ``x == 0`` (even where ``y`` is 0), finite gradients there."""
-    no_mass = x == 0
-    safe_y = xp.where(no_mass, xp.ones_like(y), y)
-    return xp.where(no_mass, _zero_unless_nan(xp, y), x * xp.log(safe_y))
+    """``x * log(y)``: 0 where ``x == 0`` (even where ``y`` is 0), NaN where ``x < 0``."""
+    return _mass_terms(xp, x, x * xp.log(_positive_or_one(xp, x, y)), y)
 
 
 def xlog_ratio(xp: Namespace, x: Array, y: Array) -> Array:
-    """``x * log(x / y)``, 0 where ``x == 0`` (even where ``y`` is 0), finite gradients there.
+    """``x * log(x / y)``: 0 where ``x == 0`` (even where ``y`` is 0), NaN where ``x < 0``.
 
-    One logarithm per element; ``x > 0, y = 0`` gives +inf, a negative ``x`` gives NaN.
+    One logarithm per element; ``x > 0, y = 0`` gives +inf. Gradients are finite at ``x = 0``.
     """
-    no_mass = x == 0
-    one = xp.ones_like(x)
-    ratio = xp.where(no_mass, one, x) / xp.where(no_mass, one, y)
-    return xp.where(no_mass, _zero_unless_nan(xp, y), x * xp.log(ratio))
+    ratio = _positive_or_one(xp, x, x) / _positive_or_one(xp, x, y)
+    return _mass_terms(xp, x, x * xp.log(ratio), y)
 
 
 def xlog_ratio_mixed(xp: Namespace, x: Array, log_y: Array) -> Array:
     """``x * (log(x) - log_y)``: the KL term from p and log q, 0 where ``x == 0``."""
-    no_mass = x == 0
-    safe_x = xp.where(no_mass, xp.ones_like(x), x)
-    return xp.where(no_mass, _zero_unless_nan(xp, log_y), x * (xp.log(safe_x) - log_y))
+    return _mass_terms(xp, x, x * (xp.log(_positive_or_one(xp, x, x)) - log_y), log_y)
 
 
 def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
@@ -239,7 +248,8 @@ def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
     no_mass = log_x == -xp.inf
     safe_log_x = xp.where(no_mass, xp.zeros_like(log_x), log_x)
     terms = xp.exp(safe_log_x) * (safe_log_x - log_y)
-    return xp.where(no_mass, _zero_unless_nan(xp, log_y), terms)
+    zero = xp.where(xp.isnan(log_y), log_y, xp.zeros_like(log_y))
+    return xp.where(no_mass, zero, terms)
 
 
 def logsumexp(xp: Namespace, x: Array, axis: int, keepdims: bool = False) -> Array:

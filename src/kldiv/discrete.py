@@ -48,7 +48,9 @@ __all__ = [
 _DEFAULT_VALIDATE = False
 
 
-def _check_values(context: Context, log_prob: bool, validate_args: bool | None, **arrays: Array) -> None:
+def _check_values(
+    context: Context, log_prob: bool, validate_args: bool | None, **arrays: Array
+) -> None:
     if not resolve_validate_args(validate_args, _DEFAULT_VALIDATE):
         return
     if log_prob:
@@ -86,7 +88,9 @@ def _kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) ->
     xp = context.xp
     if log_prob:
         return xp.sum(xlog_ratio_log(xp, p, q), axis=axis)
-    return xp.sum(xlog_ratio(xp, _normalized(context, p, axis), _normalized(context, q, axis)), axis=axis)
+    return xp.sum(
+        xlog_ratio(xp, _normalized(context, p, axis), _normalized(context, q, axis)), axis=axis
+    )
 
 
 def _in_base(context: Context, values: Array, base: float | None) -> Array:
@@ -159,7 +163,11 @@ class KLDivLoss:
     """
 
     def __init__(
-        self, *, reduction: str = "mean", log_target: bool = False, validate_args: bool | None = None
+        self,
+        *,
+        reduction: str = "mean",
+        log_target: bool = False,
+        validate_args: bool | None = None,
     ) -> None:
         check_reduction(reduction, POINTWISE)
         self.reduction = reduction
@@ -189,7 +197,7 @@ def kl_divergence(
     axis: int = -1,
     validate_args: bool | None = None,
 ) -> Array:
-    """KL(P ‖ Q) = Σ P log(P / Q) per distribution along ``axis`` (torchmetrics' order and reductions).
+    """KL(P ‖ Q) = Σ P log(P / Q) per row along ``axis``, in torchmetrics' order and reductions.
 
     With ``log_prob=False`` the rows are renormalised (P = p / Σp); with ``log_prob=True`` the
     inputs are log-probabilities, used as they are. 'mean' averages over every row, 'sum' adds
@@ -279,8 +287,8 @@ def js_divergence(
     """Jensen–Shannon divergence ½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2 (torchmetrics').
 
     Symmetric, in [0, log 2] nats (or [0, 1] in ``base=2``). ``log_prob`` and ``reduction`` as in
-    :func:`kl_divergence`; with ``log_prob`` M is ``logaddexp(p, q) - log 2`` in float64 (torchmetrics
-    uses a float32 log 2).
+    :func:`kl_divergence`; with ``log_prob`` M is ``logaddexp(p, q) - log 2``, in the input's
+    precision (torchmetrics subtracts a float32 log 2).
 
     >>> import array_api_strict as xp
     >>> js_divergence(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]), base=2)
