@@ -228,3 +228,15 @@ def test_kl_div_logits_is_stable_at_extreme_logits(xp):
     result = to_numpy(kldiv.kl_div_logits(student, teacher, reduction="none"))
     assert np.all(np.isfinite(result))
     np.testing.assert_allclose(result.sum(-1), [160.0, 0.0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_kl_div_of_empty_input_is_torchs(xp, reduction):
+    """torch: NaN for 'mean' and 'batchmean' (0/0), 0 for 'sum', an empty array for 'none'."""
+    torch = pytest.importorskip("torch")
+    empty = np.zeros((0, 3))
+    expected = torch.nn.functional.kl_div(
+        torch.as_tensor(empty), torch.as_tensor(empty), reduction=reduction
+    ).numpy()
+    result = to_numpy(kldiv.kl_div(xp.asarray(empty), xp.asarray(empty), reduction=reduction))
+    np.testing.assert_array_equal(result, expected)
