@@ -47,14 +47,22 @@ def squared_frobenius(xp: Namespace, matrix: Array) -> Array:
 
 
 def _per_dask_block(xp: Namespace, function: Callable[..., Any], *matrices: Array) -> Array:
-    """Apply a NumPy ``function`` of stacked matrices to Dask arrays, one batch block at a time."""
+    """Apply a NumPy ``function`` of stacked matrices to Dask arrays, one batch block at a time.
+
+    The result has the last argument's matrix shape (the right-hand side of a solve).
+    """
     import dask.array as da
 
     batch = _broadcast_batch(*(tuple(m.shape[:-2]) for m in matrices))
+    first = da.broadcast_to(matrices[0], batch + tuple(matrices[0].shape[-2:]))
+    batch_chunks = first.chunks[: len(batch)]
     whole = [
-        da.broadcast_to(m, batch + tuple(m.shape[-2:])).rechunk({-2: -1, -1: -1}) for m in matrices
+        da.broadcast_to(m, batch + tuple(m.shape[-2:])).rechunk(
+            (*batch_chunks, (m.shape[-2],), (m.shape[-1],))
+        )
+        for m in matrices
     ]
-    return da.map_blocks(function, *whole, dtype=matrices[0].dtype)
+    return da.map_blocks(function, *whole, dtype=matrices[0].dtype, chunks=whole[-1].chunks)
 
 
 def _broadcast_batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
