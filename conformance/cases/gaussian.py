@@ -1,0 +1,123 @@
+"""kldiv.gaussian: ml-starter's formulas and torch.distributions, on seeded broadcast cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from conformance.registry import Case, register
+from kldiv import gaussian
+
+SHAPES = (((5,), (5,)), ((3, 4), (3, 4)), ((3,), (2, 1)), ((2, 3, 4), (4,)))
+REDUCTIONS = ("none", "sum", "mean", "batchmean")
+
+
+def _ml_starter_single(mu: np.ndarray, log_var: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """ml-starter ``kl_div_single_loss`` then kldiv's reduction (ml-starter reduces nothing)."""
+    log_var = np.clip(log_var, kwargs.get("clamp_min", -30.0), kwargs.get("clamp_max", 20.0))
+    terms = -0.5 * (1 + log_var - mu**2 - np.exp(log_var))
+    return _reduce(np.broadcast_to(terms, np.broadcast_shapes(mu.shape, log_var.shape)), kwargs)
+
+
+def _reduce(terms: np.ndarray, kwargs: dict[str, Any]) -> np.ndarray:
+    reduction = kwargs.get("reduction", "none")
+    if reduction == "none":
+        return terms
+    if reduction == "sum":
+        return np.asarray(terms.sum())
+    if reduction == "mean":
+        return np.asarray(terms.mean())
+    return np.asarray(terms.sum() / (terms.shape[0] if terms.ndim else 1))
+
+
+def _torch_normal(
+    mu_p: np.ndarray, lv_p: np.ndarray, mu_q: np.ndarray, lv_q: np.ndarray, **kwargs: Any
+) -> np.ndarray:
+    import torch
+
+    lo, hi = kwargs.get("clamp_min", -30.0), kwargs.get("clamp_max", 20.0)
+    t = torch.as_tensor
+    terms = torch.distributions.kl_divergence(
+        torch.distributions.Normal(t(mu_p), t(np.exp(np.clip(lv_p, lo, hi) / 2))),
+        torch.distributions.Normal(t(mu_q), t(np.exp(np.clip(lv_q, lo, hi) / 2))),
+    ).numpy()
+    return _reduce(terms, kwargs)
+
+
+def _torch_mvn(
+    loc_p: np.ndarray, tril_p: np.ndarray, loc_q: np.ndarray, tril_q: np.ndarray
+) -> np.ndarray:
+    import torch
+
+    t = torch.as_tensor
+    return torch.distributions.kl_divergence(
+        torch.distributions.MultivariateNormal(t(loc_p), scale_tril=t(tril_p)),
+        torch.distributions.MultivariateNormal(t(loc_q), scale_tril=t(tril_q)),
+    ).numpy()
+
+
+def _single_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for index, (shape, _) in enumerate(SHAPES):
+        for reduction in REDUCTIONS:
+            mu, log_var = rng.normal(size=shape), rng.normal(scale=2.0, size=shape)
+            cases.append(
+                Case(f"random-{index}-{reduction}", (mu, log_var), {"reduction": reduction})
+            )
+    clamped = np.asarray([-45.0, -30.0, 0.0, 20.0, 31.0])
+    cases.append(Case("clamped", (np.zeros(5), clamped)))
+    cases.append(Case("custom-clamp", (np.ones(5), clamped), {"clamp_min": -2.0, "clamp_max": 3.0}))
+    return cases
+
+
+def _pair_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for index, (p_shape, q_shape) in enumerate(SHAPES):
+        for reduction in REDUCTIONS:
+            arrays = (rng.normal(size=p_shape), rng.normal(size=p_shape))
+            arrays += (rng.normal(size=q_shape), rng.normal(size=q_shape))
+            cases.append(Case(f"random-{index}-{reduction}", arrays, {"reduction": reduction}))
+    return cases
+
+
+def _tril(rng: np.random.Generator, batch: tuple[int, ...], size: int) -> np.ndarray:
+    tril = np.tril(rng.normal(scale=0.3, size=(*batch, size, size)), -1)
+    return tril + np.eye(size) * np.exp(rng.normal(scale=0.3, size=(*batch, size)))[..., None]
+
+
+def _mvn_cases(rng: np.random.Generator) -> list[Case]:
+    batches = (((), ()), ((3,), (3,)), ((3,), (2, 1)), ((4,), ()))
+    cases = []
+    for size in (1, 3, 8):
+        for index, (p_batch, q_batch) in enumerate(batches):
+            arrays = (rng.normal(size=(*p_batch, size)), _tril(rng, p_batch, size))
+            arrays += (rng.normal(size=(*q_batch, size)), _tril(rng, q_batch, size))
+            cases.append(Case(f"d{size}-batch-{index}", arrays))
+    return cases
+
+
+register(
+    name="gaussian.kl_standard_normal",
+    kldiv=lambda *arrays, **kwargs: gaussian.kl_standard_normal(*arrays, **kwargs),
+    reference=_ml_starter_single,
+    cases=_single_cases,
+    dtypes=("float64", "float32", "float16", "bfloat16"),
+    tags=("gaussian",),
+)
+register(
+    name="gaussian.kl_normal",
+    kldiv=lambda *arrays, **kwargs: gaussian.kl_normal(*arrays, **kwargs),
+    reference=_torch_normal,
+    cases=_pair_cases,
+    dtypes=("float64", "float32"),
+    tags=("gaussian",),
+)
+register(
+    name="gaussian.kl_mvn",
+    kldiv=lambda *arrays, **kwargs: gaussian.kl_mvn(*arrays, **kwargs),
+    reference=_torch_mvn,
+    cases=_mvn_cases,
+    dtypes=("float64", "float32"),
+    tags=("gaussian",),
+)
