@@ -324,7 +324,7 @@ def _describe(state: MetricState) -> tuple[str, Any, tuple[int, ...] | None]:
         return "empty", None, None
     kind = "torch" if state.xp is not None and "torch" in _library(state.xp) else "other"
     rows = tuple(state.rows[0].shape[1:]) if state.rows else None
-    return kind, state.dtype if kind == "torch" else None, rows
+    return kind, state.dtype, rows
 
 
 def _sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) -> MetricState:
@@ -342,11 +342,14 @@ def _sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) ->
         raise TypeError("cannot sync: ranks hold states of different array libraries")
     if not kinds:
         return state
-    states: list[Any] = [None] * world
-    dist.all_gather_object(states, state)
+    arrays: list[Any] = [None] * world  # modules do not pickle: send the arrays, not the state
+    dist.all_gather_object(arrays, None if state.empty else (state.sum, state.count, state.rows))
     merged = MetricState()
-    for rank_state in states:
-        merged = _combine(merged, rank_state, "another rank's state")
+    for (_, (_, dtype, _)), received in zip(described, arrays, strict=True):
+        if received is not None:
+            context, _ = prepare(sum=received[0])
+            rank_state = MetricState(*received, dtype, context.xp, context.device)
+            merged = _combine(merged, rank_state, "another rank's state")
     return merged
 
 
