@@ -215,3 +215,12 @@ def test_inputs_are_never_modified(xp, name):
     ROW_FUNCTIONS[name](p, q)
     np.testing.assert_array_equal(to_numpy(p), before[0])
     np.testing.assert_array_equal(to_numpy(q), before[1])
+
+
+def test_jax_traced_and_concrete_arguments_mix():
+    """A tracer has no device yet: it must not count as 'another device' (jax.grad on one arg)."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    q = jax.numpy.asarray([[0.2, 0.8]])
+    gradient = jax.grad(lambda p: kldiv.kl_divergence(p, q))(jax.numpy.asarray([[0.5, 0.5]]))
+    np.testing.assert_allclose(np.asarray(gradient), [[np.log(2.5), -np.log(2.5)]], rtol=1e-12)

@@ -101,9 +101,13 @@ def _namespace(named: dict[str, Any]) -> Namespace:
 
 
 def _device(named: dict[str, Any]) -> Any:
+    """The common device; ``None`` (a traced JAX array has no device yet) matches any device."""
     devices = {name: compat.device(value) for name, value in named.items() if _is_array(value)}
-    first_name, first = next(iter(devices.items()))
-    for name, device in devices.items():
+    known = {name: device for name, device in devices.items() if device is not None}
+    if not known:
+        return None
+    first_name, first = next(iter(known.items()))
+    for name, device in known.items():
         if device != first:
             raise ValueError(
                 f"arrays on different devices cannot be mixed: {first_name} is on {first!r}, "
