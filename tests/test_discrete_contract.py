@@ -223,4 +223,7 @@ def test_jax_traced_and_concrete_arguments_mix():
     jax.config.update("jax_enable_x64", True)
     q = jax.numpy.asarray([[0.2, 0.8]])
     gradient = jax.grad(lambda p: kldiv.kl_divergence(p, q))(jax.numpy.asarray([[0.5, 0.5]]))
-    np.testing.assert_allclose(np.asarray(gradient), [[np.log(2.5), -np.log(2.5)]], rtol=1e-12)
+    # d/dp_i of KL(p/Σp ‖ q) = (log(P_i / Q_i) - KL) / Σp
+    log_ratio = np.log([2.5, 0.625])
+    kl = 0.5 * log_ratio.sum()
+    np.testing.assert_allclose(np.asarray(gradient), [log_ratio - kl], rtol=1e-12)
