@@ -5,6 +5,7 @@ CuPy, JAX, Dask, array-api-strict and any other compliant library, and returns a
 caller's library, on the caller's device, in the caller's dtype.
 """
 
+from . import distributions, gaussian
 from ._validate import set_validate_args
 from .discrete import (
     KLDivLoss,
@@ -18,17 +19,23 @@ from .discrete import (
     kl_divergence,
     rel_entr,
 )
+from .gaussian import kl_mvn, kl_normal, kl_standard_normal
 
 __all__ = [
     "KLDivLoss",
     "cross_entropy",
+    "distributions",
     "entropy",
+    "gaussian",
     "jeffreys",
     "js_distance",
     "js_divergence",
     "kl_div",
     "kl_div_logits",
     "kl_divergence",
+    "kl_mvn",
+    "kl_normal",
+    "kl_standard_normal",
     "rel_entr",
     "set_validate_args",
 ]
