@@ -1,0 +1,152 @@
+"""KL pairs with a discrete p: Bernoulli, Binomial, Geometric, Categorical, Poisson.
+
+Terms with no mass contribute 0 and q = 0 where p > 0 gives +inf, through ``where`` (never
+``result[mask] = inf``), so p and q may have different batch shapes that broadcast — torch raises
+``IndexError`` there. Arithmetic runs in the working dtype of :mod:`._pair_tools`.
+
+>>> import array_api_strict as xp
+>>> from kldiv.distributions import Bernoulli, kl_divergence
+>>> kl_divergence(Bernoulli(xp.asarray([0.5, 0.0])), Bernoulli(xp.asarray([[0.25], [0.0]])))
+Array([[0.14384104, 0.28768207],
+       [       inf, 0.        ]], dtype=array_api_strict.float64)
+"""
+
+from __future__ import annotations
+
+from .._array import Array, Namespace, is_lazy, log_softmax
+from .._special import softplus
+from ._families import (
+    Bernoulli,
+    Binomial,
+    Categorical,
+    Distribution,
+    Geometric,
+    OneHotCategorical,
+    Poisson,
+)
+from ._pair_tools import binary_params, log1p_bregman, replace, validating, where_inf, widen, xlogx
+from ._registry import register_infinite, register_kl
+
+__all__: list[str] = []
+
+
+def _binary_term(xp: Namespace, weight: Array, log_p: Array, log_q: Array, q_empty: Array) -> Array:
+    """weight·(log_p - log_q): 0 where weight = 0, +inf where q's outcome is impossible."""
+    no_mass = weight == 0
+    impossible = q_empty & ~no_mass
+    safe = no_mass | impossible
+    difference = replace(xp, safe, 0.0, log_p) - replace(xp, safe, 0.0, log_q)
+    return where_inf(xp, impossible, weight * difference)
+
+
+def bernoulli_kl(
+    xp: Namespace, probs_p: Array, logits_p: Array, probs_q: Array, logits_q: Array
+) -> Array:
+    """p log(p/q) + (1 - p) log((1 - p)/(1 - q)), with log p = -softplus(-logit) (torch's form)."""
+    success = _binary_term(
+        xp, probs_p, -softplus(xp, -logits_p), -softplus(xp, -logits_q), probs_q == 0
+    )
+    failure = _binary_term(
+        xp, 1 - probs_p, -softplus(xp, logits_p), -softplus(xp, logits_q), probs_q == 1
+    )
+    return success + failure
+
+
+def _binary_params(p: Distribution, q: Distribution) -> list[Array]:
+    return [*binary_params(p, q, p), *binary_params(p, q, q)]
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Array:
+    return bernoulli_kl(p.xp, *_binary_params(p, q))
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Array:
+    """KL = KL(Bernoulli(p) ‖ Bernoulli(q)) / p: one Bernoulli trial per expected trial."""
+    params = _binary_params(p, q)
+    return bernoulli_kl(p.xp, *params) / params[0]
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Array:
+    """n·KL(Bernoulli(p) ‖ Bernoulli(q)) for equal counts n; +inf when p.total_count > q's.
+
+    q.total_count > p.total_count has no closed form: ``NotImplementedError`` as in torch when
+    values are checked (``validate_args``, eager arrays), NaN otherwise.
+    """
+    xp = p.xp
+    count_p, count_q = widen(p, q, p.total_count, q.total_count)
+    if validating(p) and not is_lazy(count_p, count_q) and bool(xp.any(count_p < count_q)):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    per_trial = bernoulli_kl(xp, *_binary_params(p, q))
+    kl = xp.where(count_p < count_q, xp.full_like(per_trial, xp.nan), count_p * per_trial)
+    return where_inf(xp, count_p > count_q, kl)
+
+
+def _categorical_params(p: Categorical, q: Categorical, dist: Categorical) -> tuple[Array, Array]:
+    """(probs, log probs) in the working dtype, normalised there from the given parameter."""
+    xp = dist.xp
+    if getattr(dist, "_given", "probs") == "logits":
+        (logits,) = widen(p, q, dist.logits)
+        log_probs = log_softmax(xp, logits, axis=-1)
+        return xp.exp(log_probs), log_probs
+    (probs,) = widen(p, q, dist.probs)
+    probs = probs / xp.sum(probs, axis=-1, keepdims=True)
+    zero = probs == 0
+    log_probs = xp.log(replace(xp, zero, 1.0, probs))
+    return probs, xp.where(zero, xp.full_like(probs, -xp.inf), log_probs)
+
+
+@register_kl(Categorical, Categorical)
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Array:
+    """Σ_k p_k (log p_k - log q_k) over the last axis; same number of categories required."""
+    if p.num_categories != q.num_categories:
+        raise ValueError(
+            f"{type(p).__name__} and {type(q).__name__} must have the same number of categories; "
+            f"got {p.num_categories} and {q.num_categories}"
+        )
+    xp = p.xp
+    probs_p, log_p = _categorical_params(p, q, p)
+    probs_q, log_q = _categorical_params(p, q, q)
+    terms = _binary_term(xp, probs_p, log_p, log_q, probs_q == 0)
+    return xp.sum(terms, axis=-1)
+
+
+def poisson_kl(xp: Namespace, rate_p: Array, rate_q: Array) -> Array:
+    """rate_p log(rate_p / rate_q) - rate_p + rate_q = rate_q·f(u), u = rate_p / rate_q - 1.
+
+    f(u) = (1 + u) log1p(u) - u = u·log1p(u) - (u - log1p(u)): two accurate positive terms, no
+    catastrophic cancellation near rate_p ≈ rate_q. rate_p = 0 gives rate_q; rate_q = 0 < rate_p
+    gives +inf.
+    """
+    p_zero = rate_p == 0
+    q_zero = rate_q == 0
+    safe_q = replace(xp, q_zero, 1.0, rate_q)
+    u = replace(xp, p_zero | q_zero, 0.0, (rate_p - safe_q) / safe_q)
+    divergence = safe_q * (u * xp.log1p(u) - log1p_bregman(xp, u))
+    divergence = xp.where(p_zero, rate_q + xp.zeros_like(divergence), divergence)
+    return where_inf(xp, q_zero & ~p_zero, divergence)
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Array:
+    return poisson_kl(p.xp, *widen(p, q, p.rate, q.rate))
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Array:
+    """-H(p) - E_p[log Poisson(x; λ)] = p log p + (1 - p) log(1 - p) - p log λ + λ."""
+    xp = p.xp
+    probs, _ = binary_params(p, q, p)
+    (rate,) = widen(p, q, q.rate)
+    negative_entropy = xlogx(xp, probs) + xlogx(xp, 1 - probs)
+    log_rate = xp.log(replace(xp, rate == 0, 1.0, rate))
+    cross = _binary_term(xp, probs, xp.zeros_like(log_rate), log_rate, rate == 0)
+    return negative_entropy + cross + rate
+
+
+register_infinite(Poisson, (Bernoulli, Binomial))
