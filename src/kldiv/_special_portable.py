@@ -160,8 +160,8 @@ def digamma(xp: Namespace, x: Array) -> Array:
 
 
 _ERF_SERIES_TERMS = 60
-_ERFC_FRACTION_DEPTH = 60
-_ERFC_SWITCH = 2.0
+_ERFC_FRACTION_DEPTH = 80
+_ERFC_SWITCH = 1.5
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
@@ -172,7 +172,7 @@ def _exp_minus_square(xp: Namespace, x: Array) -> Array:
 
 
 def _erf_series(xp: Namespace, x: Array) -> Array:
-    """erf(x) = 2/√π e^{-x²} Σ 2ⁿ x^{2n+1} / (1·3···(2n+1)): positive terms, for |x| <= 2."""
+    """erf(x) = 2/√π e^{-x²} Σ 2ⁿ x^{2n+1} / (1·3···(2n+1)): positive terms, for |x| < 1.5."""
     square = x * x
     term = x
     total = x
@@ -183,7 +183,7 @@ def _erf_series(xp: Namespace, x: Array) -> Array:
 
 
 def _erfc_fraction(xp: Namespace, x: Array) -> Array:
-    """erfc(x) = e^{-x²}/√π / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))) for x >= 2."""
+    """erfc(x) = e^{-x²}/√π / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))) for x >= 1.5."""
     denominator = x
     for k in range(_ERFC_FRACTION_DEPTH, 0, -1):
         denominator = x + (k / 2.0) / denominator
