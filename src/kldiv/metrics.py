@@ -347,8 +347,9 @@ def _sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) ->
     merged = MetricState()
     for (_, (_, dtype, _)), received in zip(described, arrays, strict=True):
         if received is not None:
-            context, _ = prepare(sum=received[0])
-            rank_state = MetricState(*received, dtype, context.xp, context.device)
+            total, count, rows = received
+            context, _ = prepare(sum=total)
+            rank_state = MetricState(total, count, rows, dtype, context.xp, context.device)
             merged = _combine(merged, rank_state, "another rank's state")
     return merged
 
