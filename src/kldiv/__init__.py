@@ -20,9 +20,13 @@ from .discrete import (
     rel_entr,
 )
 from .gaussian import kl_mvn, kl_normal, kl_standard_normal
+from .metrics import JensenShannonDivergence, KLDivergence, MetricState
 
 __all__ = [
+    "JensenShannonDivergence",
     "KLDivLoss",
+    "KLDivergence",
+    "MetricState",
     "cross_entropy",
     "distributions",
     "entropy",
