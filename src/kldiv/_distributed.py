@@ -1,0 +1,112 @@
+"""``sync()`` of the streaming metrics over ``torch.distributed``.
+
+torch is never imported here: if the caller has not imported it, no process group can exist.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ._array import Array, prepare
+from ._metric_state import MetricState, combine, library
+
+__all__ = ["process_group", "sync_state"]
+
+
+def process_group() -> Any:
+    """``torch.distributed`` when a process group is initialised; None otherwise.
+
+    torch is never imported here: if the caller has not imported it, no group can exist.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    dist = torch.distributed
+    if not dist.is_available() or not dist.is_initialized():
+        return None
+    return dist
+
+
+def _describe(state: MetricState) -> tuple[str, Any, tuple[int, ...] | None]:
+    """(kind, dtype, row shape) of a state: what the ranks agree on before exchanging arrays."""
+    if state.empty:
+        return "empty", None, None
+    kind = "torch" if state.xp is not None and "torch" in library(state.xp) else "other"
+    rows = tuple(state.rows[0].shape[1:]) if state.rows else None
+    return kind, state.dtype, rows
+
+
+def sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) -> MetricState:
+    """The state of every rank combined, in rank order (collective: all ranks call it)."""
+    world = dist.get_world_size()
+    described: list[Any] = [None] * world
+    dist.all_gather_object(described, (config, _describe(state)))
+    if any(config != other for other, _ in described):
+        configs = sorted({str(other) for other, _ in described})
+        raise ValueError(f"cannot sync metrics configured differently across ranks: {configs}")
+    kinds = {kind for _, (kind, _, _) in described} - {"empty"}
+    if kinds == {"torch"}:
+        return _sync_torch(dist, state, config[2] == "none", [info for _, info in described])
+    if len(kinds) > 1:
+        raise TypeError("cannot sync: ranks hold states of different array libraries")
+    if not kinds:
+        return state
+    arrays: list[Any] = [None] * world  # modules do not pickle: send the arrays, not the state
+    dist.all_gather_object(arrays, None if state.empty else (state.sum, state.count, state.rows))
+    merged = MetricState()
+    for (_, (_, dtype, _)), received in zip(described, arrays, strict=True):
+        if received is not None:
+            total, count, rows = received
+            context, _ = prepare(sum=total)
+            rank_state = MetricState(total, count, rows, dtype, context.xp, context.device)
+            merged = combine(merged, rank_state, "another rank's state")
+    return merged
+
+
+def _sync_torch(
+    dist: Any, state: MetricState, keep_rows: bool, described: list[Any]
+) -> MetricState:
+    """All-reduce sum and count (all-gather the rows for 'none') of torch states."""
+    torch = sys.modules["torch"]
+    dtypes = [dtype for _, dtype, _ in described if dtype is not None]
+    dtype = dtypes[0]
+    for other in dtypes[1:]:
+        dtype = torch.promote_types(dtype, other)
+    acc_dtype = torch.promote_types(dtype, torch.float32)
+    if state.empty:
+        cuda = dist.get_backend() == "nccl"
+        device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
+        total = torch.zeros((), dtype=acc_dtype, device=device)
+        count = torch.zeros((), dtype=torch.int64, device=device)
+    else:
+        device = state.device
+        total = state.sum.to(dtype=acc_dtype, copy=True)
+        count = state.count.to(dtype=torch.int64, copy=True)
+    dist.all_reduce(total)  # the buffers are this function's own copies
+    dist.all_reduce(count)
+    rows: tuple[Array, ...] = ()
+    if keep_rows:
+        trailing = next(shape for _, _, shape in described if shape is not None)
+        rows = (_gather_rows(dist, torch, state, trailing, dtype, device),)
+    context, _ = prepare(total=total)
+    return MetricState(total, count, rows, dtype, context.xp, context.device)
+
+
+def _gather_rows(
+    dist: Any, torch: Any, state: MetricState, trailing: tuple[int, ...], dtype: Any, device: Any
+) -> Array:
+    """Every rank's rows, concatenated in rank order (padded to one length to all-gather)."""
+    if state.rows:
+        local = torch.cat([row.to(dtype=dtype) for row in state.rows], dim=0)
+    else:
+        local = torch.zeros((0, *trailing), dtype=dtype, device=device)
+    length = torch.tensor([local.shape[0]], dtype=torch.int64, device=device)
+    lengths = [torch.zeros_like(length) for _ in range(dist.get_world_size())]
+    dist.all_gather(lengths, length)
+    sizes = [int(size) for size in torch.cat(lengths).tolist()]
+    padded = torch.zeros((max(sizes), *trailing), dtype=dtype, device=device)
+    padded[: local.shape[0]] = local  # a fresh buffer, written before it is shared
+    gathered = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(gathered, padded)
+    return torch.cat([rows[:size] for rows, size in zip(gathered, sizes, strict=True)], dim=0)
