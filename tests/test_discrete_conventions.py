@@ -87,6 +87,7 @@ GRADIENT_CASES = {
     "cross_entropy": lambda p, q: kldiv.cross_entropy(p, q)[0],
     "entropy": lambda p, q: kldiv.entropy(p)[0],
     "kl_div": lambda p, q: kldiv.kl_div(q, p, reduction="batchmean"),
+    "kl_div_log_q_minus_inf": lambda p, q: kldiv.kl_div(q, p, reduction="sum"),
     "kl_div_log_target": lambda p, q: kldiv.kl_div(q, p, reduction="sum", log_target=True),
     "rel_entr": lambda p, q: kldiv.rel_entr(p, q).sum(),
 }
@@ -97,7 +98,8 @@ Q_WITH_ZERO = [[0.0, 0.5, 0.5]]
 @pytest.mark.parametrize("name", list(GRADIENT_CASES))
 def test_torch_gradients_are_finite_at_zero_p(name):
     function = GRADIENT_CASES[name]
-    q_values = [[-math.inf, -0.5, -0.5]] if name == "kl_div_log_target" else Q_WITH_ZERO
+    log_space = name in ("kl_div_log_target", "kl_div_log_q_minus_inf")
+    q_values = [[-math.inf, -0.5, -0.5]] if log_space else Q_WITH_ZERO
     p_values = [[-math.inf, -1.0, -0.2]] if name == "kl_div_log_target" else P_WITH_ZERO
     p_grad, q_grad = _torch_gradients(function, p_values, q_values)
     assert np.all(np.isfinite(p_grad)), p_grad

@@ -35,6 +35,7 @@ __all__ = [
     "xlog_ratio_log",
     "xlog_ratio_mixed",
     "xlogy",
+    "zero_unless_nan",
 ]
 
 
@@ -217,43 +218,45 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
     return axis % ndim
 
 
-def _mass_terms(xp: Namespace, x: Array, terms: Array, other: Array) -> Array:
-    """``terms`` where ``x > 0``; 0 where ``x == 0`` (NaN if ``other`` is); NaN where ``x < 0``."""
-    no_mass = xp.where(xp.isnan(other), other, xp.zeros_like(other))
-    return xp.where(x > 0, terms, xp.where(x == 0, no_mass, xp.full_like(terms, xp.nan)))
-
-
-def _positive_or_one(xp: Namespace, x: Array, value: Array) -> Array:
-    """``value`` where ``x > 0``, else 1: keeps the unused branch (and its gradient) finite."""
-    return xp.where(x > 0, value, xp.ones_like(value))
+def zero_unless_nan(xp: Namespace, other: Array) -> Array:
+    """0 where ``other`` is a number, NaN where it is NaN: the value of a term with no mass."""
+    return xp.where(xp.isnan(other), other, 0.0)
 
 
 def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
-    """``x * log(y)``: 0 where ``x == 0`` (even where ``y`` is 0), NaN where ``x < 0``."""
-    return _mass_terms(xp, x, x * xp.log(_positive_or_one(xp, x, y)), y)
+    """``x * log(y)``, 0 where ``x == 0`` (even where ``y`` is 0); finite gradients there."""
+    no_mass = x == 0
+    return xp.where(no_mass, zero_unless_nan(xp, y), x * xp.log(xp.where(no_mass, 1.0, y)))
 
 
-def xlog_ratio(xp: Namespace, x: Array, y: Array) -> Array:
-    """``x * log(x / y)``: 0 where ``x == 0`` (even where ``y`` is 0), NaN where ``x < 0``.
+def xlog_ratio(xp: Namespace, x: Array, y: Array, scale: Array | None = None) -> Array:
+    """``x * log(scale * x / y)``, 0 where ``x == 0`` (even where ``y`` is 0).
 
-    One logarithm per element; ``x > 0, y = 0`` gives +inf. Gradients are finite at ``x = 0``.
+    One logarithm per element; ``x > 0, y = 0`` gives +inf; ``x < 0 < y`` gives NaN. ``scale``
+    (positive, broadcast) folds a normalisation into the logarithm: no array is divided by its
+    sum. Where ``x == 0`` the term is ``0 * log(scale) = 0`` without a second ``where``;
+    gradients stay finite there.
     """
-    ratio = _positive_or_one(xp, x, x) / _positive_or_one(xp, x, y)
-    return _mass_terms(xp, x, x * xp.log(ratio), y)
+    no_mass = x == 0
+    ratio = xp.where(no_mass, 1.0, x) / xp.where(no_mass, 1.0, y)
+    return x * xp.log(ratio if scale is None else ratio * scale)
 
 
 def xlog_ratio_mixed(xp: Namespace, x: Array, log_y: Array) -> Array:
-    """``x * (log(x) - log_y)``: the KL term from p and log q, 0 where ``x == 0``."""
-    return _mass_terms(xp, x, x * (xp.log(_positive_or_one(xp, x, x)) - log_y), log_y)
+    """``x * (log(x) - log_y)``: the KL term from p and log q, 0 where ``x == 0`` (NaN log_y
+    propagates); gradients finite at ``x == 0`` even where ``log_y = -inf``.
+    """
+    no_mass = x == 0
+    terms = x * (xp.log(xp.where(no_mass, 1.0, x)) - xp.where(no_mass, 0.0, log_y))
+    return xp.where(no_mass, zero_unless_nan(xp, log_y), terms)
 
 
 def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
     """``exp(log_x) * (log_x - log_y)``: the KL term in log space, 0 where ``log_x = -inf``."""
     no_mass = log_x == -xp.inf
-    safe_log_x = xp.where(no_mass, xp.zeros_like(log_x), log_x)
-    terms = xp.exp(safe_log_x) * (safe_log_x - log_y)
-    zero = xp.where(xp.isnan(log_y), log_y, xp.zeros_like(log_y))
-    return xp.where(no_mass, zero, terms)
+    safe_log_x = xp.where(no_mass, 0.0, log_x)
+    terms = xp.exp(safe_log_x) * (safe_log_x - xp.where(no_mass, 0.0, log_y))
+    return xp.where(no_mass, zero_unless_nan(xp, log_y), terms)
 
 
 def logsumexp(xp: Namespace, x: Array, axis: int, keepdims: bool = False) -> Array:

@@ -83,14 +83,33 @@ def _normalized(context: Context, probs: Array, axis: int) -> Array:
     return probs / context.xp.sum(probs, axis=axis, keepdims=True)
 
 
+def _nan_where_negative(context: Context, rows: Array, axis: int, *probs: Array) -> Array:
+    """``rows`` with NaN for every row where a probability is negative.
+
+    The terms are NaN there already unless both p and q are negative; this row-level check
+    (a read, not a full-size write) makes the rule hold always.
+    """
+    xp = context.xp
+    negative = xp.min(probs[0], axis=axis) < 0
+    for other in probs[1:]:
+        negative = negative | (xp.min(other, axis=axis) < 0)
+    return xp.where(negative, xp.nan, rows)
+
+
 def _kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
-    """KL(p ‖ q) per row: rows renormalised when ``log_prob`` is False."""
+    """KL(P ‖ Q) per row: rows renormalised when ``log_prob`` is False.
+
+    KL(p/Sp ‖ q/Sq) = (1/Sp) Σ p log((p/q)·(Sq/Sp)): the normalisation folds into the logarithm
+    (no array divided by its sum), and the log of the whole ratio keeps near-equal rows exact.
+    """
     xp = context.xp
     if log_prob:
         return xp.sum(xlog_ratio_log(xp, p, q), axis=axis)
-    return xp.sum(
-        xlog_ratio(xp, _normalized(context, p, axis), _normalized(context, q, axis)), axis=axis
-    )
+    sum_p = xp.sum(p, axis=axis, keepdims=True)
+    sum_q = xp.sum(q, axis=axis, keepdims=True)
+    terms = xlog_ratio(xp, p, q, scale=sum_q / sum_p)
+    rows = xp.sum(terms, axis=axis) / xp.squeeze(sum_p, axis=axis)
+    return _nan_where_negative(context, rows, axis, p, q)
 
 
 def _in_base(context: Context, values: Array, base: float | None) -> Array:
@@ -257,7 +276,8 @@ def cross_entropy(
     context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
     xp = context.xp
     terms = xlogy(xp, _normalized(context, p, axis), _normalized(context, q, axis))
-    return context.finish(_in_base(context, -xp.sum(terms, axis=axis), base))
+    rows = _nan_where_negative(context, -xp.sum(terms, axis=axis), axis, p, q)
+    return context.finish(_in_base(context, rows, base))
 
 
 def _js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
@@ -266,11 +286,11 @@ def _js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) ->
     if log_prob:
         log_m = xp.logaddexp(p, q) - math.log(2.0)
         terms = xlog_ratio_log(xp, p, log_m) + xlog_ratio_log(xp, q, log_m)
-    else:
-        p, q = _normalized(context, p, axis), _normalized(context, q, axis)
-        m = (p + q) / 2
-        terms = xlog_ratio(xp, p, m) + xlog_ratio(xp, q, m)
-    return xp.sum(terms, axis=axis) / 2
+        return xp.sum(terms, axis=axis) / 2
+    probs_p, probs_q = _normalized(context, p, axis), _normalized(context, q, axis)
+    m = (probs_p + probs_q) / 2
+    rows = xp.sum(xlog_ratio(xp, probs_p, m) + xlog_ratio(xp, probs_q, m), axis=axis) / 2
+    return _nan_where_negative(context, rows, axis, p, q)
 
 
 @ignore_fp_warnings
