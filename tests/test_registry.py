@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 import kldiv.distributions as kd
@@ -101,3 +102,14 @@ def test_dtypes_promote() -> None:
     p = kd.Normal(xp.zeros(2, dtype=xp.float32), 1.0)
     q = kd.Normal(xp.zeros(2, dtype=xp.float64), 2.0)
     assert kd.kl_divergence(p, q).dtype == xp.float64
+
+
+def test_one_hot_categorical_and_categorical_do_not_mix():
+    """Their events live in different spaces: torch raises, and so do we (no subclass fallback)."""
+    from kldiv.distributions import Categorical, OneHotCategorical, kl_divergence
+
+    probs = np.array([[0.2, 0.8]])
+    with pytest.raises(NotImplementedError, match="OneHotCategorical and q type Categorical"):
+        kl_divergence(OneHotCategorical(probs=probs), Categorical(probs=probs))
+    with pytest.raises(NotImplementedError, match="Categorical and q type OneHotCategorical"):
+        kl_divergence(Categorical(probs=probs), OneHotCategorical(probs=probs))

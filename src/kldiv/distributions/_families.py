@@ -270,16 +270,16 @@ class Binomial(_BinaryProbs):
         self._check_probs()
 
 
-@dataclass(frozen=True, eq=False)
-class Categorical(Distribution):
-    """Categorical(probs=|logits=) over the last axis; probs are normalised, logits log-normalised.
+class _CategoricalProbs(Distribution):
+    """Probabilities over the last axis, ``probs=`` (normalised) or ``logits=`` (log-normalised).
 
-    ``batch_shape`` is the parameter shape without its last axis; ``event_shape`` is ().
+    Subclasses declare the ``probs`` and ``logits`` fields; ``batch_shape`` is the parameter shape
+    without its last axis.
     """
 
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
+    probs: Array
+    logits: Array
+    _given: str
 
     def _setup(self) -> None:
         given = _exactly_one(type(self).__name__, probs=self.probs, logits=self.logits)
@@ -312,8 +312,25 @@ class Categorical(Distribution):
 
 
 @dataclass(frozen=True, eq=False)
-class OneHotCategorical(Categorical):
-    """OneHotCategorical(probs=|logits=): a Categorical whose event is the one-hot vector."""
+class Categorical(_CategoricalProbs):
+    """Categorical(probs=|logits=): an index into the last axis; ``event_shape`` is ()."""
+
+    probs: Array = None
+    logits: Array = None
+    _given: str = field(init=False, repr=False, default="")
+
+
+@dataclass(frozen=True, eq=False)
+class OneHotCategorical(_CategoricalProbs):
+    """OneHotCategorical(probs=|logits=): the one-hot vector of a category.
+
+    Not a subclass of :class:`Categorical`: its events live in another space, so KL between the
+    two is undefined (torch raises too).
+    """
+
+    probs: Array = None
+    logits: Array = None
+    _given: str = field(init=False, repr=False, default="")
 
     @property
     def event_shape(self) -> tuple[int, ...]:
