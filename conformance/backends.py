@@ -10,8 +10,10 @@ from DLPack. GPU arrays are moved to and from the host by their own library.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import array_api_compat as compat
@@ -114,6 +116,7 @@ def _torch(cuda: bool) -> dict[str, Any]:
 def _jax() -> dict[str, Any]:
     jax = _import("jax")
     jax.config.update("jax_enable_x64", True)
+    _jax_compilation_cache(jax)
     jnp = importlib.import_module("jax.numpy")
     return {
         "xp": jnp,
@@ -122,6 +125,17 @@ def _jax() -> dict[str, Any]:
         "_host": lambda array: array,
         "_dtype": lambda name: getattr(jnp, name),
     }
+
+
+def _jax_compilation_cache(jax: Any) -> None:
+    """Keep JAX's compiled operations on disk: JAX compiles every operation per shape and dtype,
+    which dominates a first run. ``KLDIV_CONFORMANCE_JAX_CACHE`` sets the folder ("" for none)."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kldiv-jax"
+    folder = os.environ.get("KLDIV_CONFORMANCE_JAX_CACHE", str(default))
+    if folder:
+        jax.config.update("jax_compilation_cache_dir", folder)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 
 def _dask() -> dict[str, Any]:
