@@ -150,7 +150,7 @@ def _dask() -> dict[str, Any]:
         "xp": importlib.import_module("array_api_compat.dask.array"),
         "dtypes": ("float64", "float32", "float16"),
         "_native": native,
-        "_host": lambda array: np.asarray(array.compute()),
+        "_host": lambda array: np.asarray(array.compute(scheduler="synchronous")),
         "_dtype": np.dtype,
     }
 

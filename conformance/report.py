@@ -67,15 +67,15 @@ class Report:
         """The summary table as Markdown."""
         lines = [
             "| function | backend | dtype | cases | deviations | max abs error "
-            "| max rel error | status |",
-            "|---|---|---|---:|---:|---:|---:|---|",
+            "| max rel error | status | seconds |",
+            "|---|---|---|---:|---:|---:|---:|---|---:|",
         ]
         for group in self.groups:
             status = "pass" if group.ok else f"**FAIL** ({len(group.failures)})"
             lines.append(
                 f"| {group.function} | {group.backend} | {group.dtype} | {len(group.results)} "
                 f"| {len(group.deviations)} | {_number(group.max_error('abs_error'))} "
-                f"| {_number(group.max_error('rel_error'))} | {status} |"
+                f"| {_number(group.max_error('rel_error'))} | {status} | {group.seconds:.1f} |"
             )
         return "\n".join(lines)
 
@@ -203,6 +203,7 @@ def _group_json(group: Group) -> dict[str, Any]:
         "max_abs_error": _json_number(group.max_error("abs_error")),
         "max_rel_error": _json_number(group.max_error("rel_error")),
         "status": "pass" if group.ok else "fail",
+        "seconds": round(group.seconds, 3),
         "failures": [{"case": r.case, "message": r.message} for r in group.failures],
     }
 

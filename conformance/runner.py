@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -73,6 +74,7 @@ class Group:
     backend: str
     dtype: str
     results: list[CaseResult] = field(default_factory=list)
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -205,11 +207,26 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
-def _summary(values: Any) -> list[float]:
-    flat = (
-        np.concatenate([array.ravel() for array in flatten(values)]) if values is not None else []
-    )
-    return [float(value) for value in flat[:6]]
+def _flat(values: Any) -> np.ndarray:
+    return np.concatenate([array.ravel() for array in flatten(values)])
+
+
+def _summary(values: Any, positions: Any = slice(0, 6)) -> list[float]:
+    """A few values of a result (at ``positions`` of its flattened form)."""
+    return [] if values is None else [float(value) for value in _flat(values)[positions]]
+
+
+def _differing(reference: Any, oracle: Any, tolerance: Tolerance, count: int = 3) -> Any:
+    """The first flattened positions where ``reference`` and ``oracle`` differ (else the first)."""
+    try:
+        first, second = _flat(reference), _flat(oracle)
+        same = (first == second) | (np.isnan(first) & np.isnan(second))
+        with np.errstate(invalid="ignore"):
+            close = np.abs(first - second) <= tolerance.atol + tolerance.rtol * np.abs(second)
+        positions = np.flatnonzero(~(same | close))[:count]
+    except (TypeError, ValueError):
+        positions = np.array([], dtype=int)
+    return positions if positions.size else slice(0, count)
 
 
 class Checker:
@@ -295,13 +312,18 @@ class Checker:
             return None
         try:
             reference = self.expected.get("reference", entry, case, rounded)
-            reference_text = _summary(reference)
         except Exception as error:
-            reference, reference_text = None, _describe(error)
+            reference = error
+        positions = _differing(reference, oracle, tolerance)
+        if isinstance(reference, Exception):
+            reference, reference_text = None, _describe(reference)
+        else:
+            reference_text = _summary(reference, positions)
         return {
+            "positions": positions.tolist() if isinstance(positions, np.ndarray) else "first",
             "reference": reference_text,
-            "kldiv": _summary(actual),
-            "oracle": _summary(oracle),
+            "kldiv": _summary(actual, positions),
+            "oracle": _summary(oracle, positions),
             "kldiv_matches_oracle": _within(actual, oracle, tolerance),
             "reference_matches_oracle": _within(reference, oracle, tolerance),
         }
@@ -313,9 +335,11 @@ def run_task(
     """Run one task's cases; ``on_case`` is called after each (progress)."""
     checker = checker or Checker()
     group = Group(task.entry.name, task.backend.name, task.dtype)
+    started = time.perf_counter()
     for case in task.cases:
         group.results.append(checker.check(task.entry, case, task.backend, task.dtype))
         on_case()
+    group.seconds = time.perf_counter() - started
     return group
 
 

@@ -21,7 +21,7 @@ from conformance.tolerances import TOLERANCES, sqrt_of
 Arrays = tuple[np.ndarray, ...]
 Pair = tuple[np.ndarray, np.ndarray]
 
-RANDOM_CASES = 44
+RANDOM_CASES = 36
 HUGE_D = 100_000
 LARGE_D = 2048
 SMALL_DS = (5, 12)
