@@ -227,3 +227,13 @@ def test_jax_traced_and_concrete_arguments_mix():
     log_ratio = np.log([2.5, 0.625])
     kl = 0.5 * log_ratio.sum()
     np.testing.assert_allclose(np.asarray(gradient), [log_ratio - kl], rtol=1e-12)
+
+
+def test_empty_batches_and_empty_rows(xp):
+    """No rows: 'sum' is 0, 'mean' NaN (0/0); rows with no support are NaN (0/0), never errors."""
+    no_rows = xp.asarray(np.ones((0, 3)))
+    assert to_numpy(kldiv.kl_divergence(no_rows, no_rows, reduction="sum")) == 0.0
+    assert np.isnan(to_numpy(kldiv.kl_divergence(no_rows, no_rows)))
+    assert to_numpy(kldiv.js_divergence(no_rows, no_rows, reduction="none")).shape == (0,)
+    empty_rows = xp.asarray(np.ones((2, 0)))
+    assert np.all(np.isnan(to_numpy(kldiv.kl_divergence(empty_rows, empty_rows, reduction="none"))))

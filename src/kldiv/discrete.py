@@ -86,13 +86,13 @@ def _normalized(context: Context, probs: Array, axis: int) -> Array:
 def _nan_where_negative(context: Context, rows: Array, axis: int, *probs: Array) -> Array:
     """``rows`` with NaN for every row where a probability is negative.
 
-    The terms are NaN there already unless both p and q are negative; this row-level check
-    (a read, not a full-size write) makes the rule hold always.
+    The terms are NaN there already unless both p and q are negative; this row-level check makes
+    the rule hold always (``any`` rather than ``min``: it has an identity on empty rows).
     """
     xp = context.xp
-    negative = xp.min(probs[0], axis=axis) < 0
+    negative = xp.any(probs[0] < 0, axis=axis)
     for other in probs[1:]:
-        negative = negative | (xp.min(other, axis=axis) < 0)
+        negative = negative | xp.any(other < 0, axis=axis)
     return xp.where(negative, xp.nan, rows)
 
 
