@@ -240,3 +240,12 @@ def test_kl_div_of_empty_input_is_torchs(xp, reduction):
     ).numpy()
     result = to_numpy(kldiv.kl_div(xp.asarray(empty), xp.asarray(empty), reduction=reduction))
     np.testing.assert_array_equal(result, expected)
+
+
+def test_rel_entr_is_exact_near_equal_arguments(xp):
+    """p * log1p((p - q) / q) near p = q, as SciPy: log(p / q) alone loses ~1e-8 relative here."""
+    special = pytest.importorskip("scipy.special")
+    p = np.array([100.0, 1.0, 1e-3])
+    q = p * (1 + np.array([3e-9, -1e-7, 2e-5]))
+    result = to_numpy(kldiv.rel_entr(xp.asarray(p), xp.asarray(q)))
+    np.testing.assert_allclose(result, special.rel_entr(p, q), rtol=1e-14)

@@ -126,7 +126,8 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     """Elementwise relative entropy ``p * log(p / q)``, with SciPy's conventions.
 
     ``0`` where ``p = 0, q >= 0``; ``+inf`` where ``p < 0`` or ``q <= 0 < p`` (SciPy's rule);
-    NaN where either is NaN. Broadcasts ``p`` and ``q``.
+    NaN where either is NaN. Near ``p = q`` it is ``p * log1p((p - q) / q)``, exact to rounding
+    (as SciPy). Broadcasts ``p`` and ``q``.
 
     >>> import array_api_strict as xp
     >>> rel_entr(xp.asarray([0.5, 0.0]), xp.asarray([0.25, 0.0]))
@@ -137,12 +138,14 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     _check_values(context, False, validate_args, p=p, q=q)
     xp = context.xp
     both_positive = (p > 0) & (q > 0)
-    one = xp.ones_like(p)
-    ratio = xp.where(both_positive, p, one) / xp.where(both_positive, q, one)
-    edge = xp.where((p == 0) & (q >= 0), xp.zeros_like(ratio), xp.full_like(ratio, xp.inf))
+    safe_p, safe_q = xp.where(both_positive, p, 1.0), xp.where(both_positive, q, 1.0)
+    ratio = safe_p / safe_q
+    near_one = xp.abs(ratio - 1) < 0.5
+    log_ratio = xp.where(near_one, xp.log1p((safe_p - safe_q) / safe_q), xp.log(ratio))
+    edge = xp.where((p == 0) & (q >= 0), 0.0, xp.full_like(ratio, xp.inf))
     either = p + q
     edge = xp.where(xp.isnan(either), either, edge)
-    return context.finish(xp.where(both_positive, p * xp.log(ratio), edge))
+    return context.finish(xp.where(both_positive, p * log_ratio, edge))
 
 
 @ignore_fp_warnings
