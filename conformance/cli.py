@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from .backends import BACKEND_NAMES, load_backends
+from .parallel import PlanOptions, run_in_processes
 from .progress import Progress
 from .registry import ALL_DTYPES
 from .report import Report
-from .runner import Checker, case_modules, load_cases, plan, run_task
+from .runner import Checker, Task, case_modules, load_cases, plan, run_task
 
 __all__ = ["main"]
 
@@ -49,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         default=Path(__file__).parent,
         help="where report.md and report.json go (default: the conformance package)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per CPU; 1 runs in this process)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true", help="list functions and backends, and exit")
     return parser
@@ -68,6 +76,10 @@ def _check_names(kind: str, wanted: Sequence[str] | None, known: Sequence[str]) 
     unknown = sorted(set(wanted or ()) - set(known))
     if unknown:
         raise SystemExit(f"error: unknown {kind} {', '.join(unknown)}; known: {', '.join(known)}")
+
+
+def _label(task: Task) -> str:
+    return f"{task.entry.name} {task.backend.name} {task.dtype}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,10 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     tasks = plan(registry, backends, options.dtypes, options.functions, options.seed)
     progress = Progress(sum(len(task.cases) for task in tasks), enabled=not options.no_progress)
-    checker, groups = Checker(), []
-    for task in tasks:
-        label = f"{task.entry.name} {task.backend.name} {task.dtype}"
-        groups.append(run_task(task, checker, lambda label=label: progress.advance(1, label)))
+    if options.jobs > 1:
+        selection = PlanOptions(
+            options.cases, options.backends, options.dtypes, options.functions, options.seed
+        )
+        groups = run_in_processes(
+            selection,
+            tasks,
+            options.jobs,
+            lambda task: progress.advance(len(task.cases), _label(task)),
+        )
+    else:
+        checker, groups = Checker(), []
+        for task in tasks:
+            advance = lambda task=task: progress.advance(1, _label(task))  # noqa: E731
+            groups.append(run_task(task, checker, advance))
     progress.close()
     report = Report(groups, unavailable, time.perf_counter() - started, _versions(), broken)
     markdown, data = report.write(options.output_dir)

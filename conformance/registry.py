@@ -63,6 +63,8 @@ class Entry:
     same structure (``reference`` may return None, meaning "raises", only in a declared
     deviation). ``oracle`` is the high-precision (mpmath) value used for deviation cases.
     ``tolerances`` overrides ``conformance/tolerances.py`` per dtype for this function.
+    ``dtypes_on`` narrows ``dtypes`` on some backends (e.g. ``{"dask": ("float64",)}``, where each
+    call costs a graph and the unit tests already cover the other dtypes).
     """
 
     name: str
@@ -74,6 +76,7 @@ class Entry:
     tags: tuple[str, ...] = ()
     oracle: Callable[..., Any] | None = None
     tolerances: Mapping[str, Tolerance] | None = None
+    dtypes_on: Mapping[str, tuple[str, ...]] | None = None
 
     def tolerance(self, dtype: str) -> Tolerance:
         """The tolerance of ``dtype``: this function's override, else ``TOLERANCES``."""
@@ -90,7 +93,8 @@ class Entry:
 
     def runs_on(self, backend: str, dtype: str) -> bool:
         """Whether this function is checked on ``backend`` and ``dtype``."""
-        return dtype in self.dtypes and (self.backends is None or backend in self.backends)
+        dtypes = (self.dtypes_on or {}).get(backend, self.dtypes)
+        return dtype in dtypes and (self.backends is None or backend in self.backends)
 
 
 class Registry(Mapping[str, Entry]):
@@ -119,6 +123,7 @@ class Registry(Mapping[str, Entry]):
         tags: Iterable[str] = (),
         oracle: Callable[..., Any] | None = None,
         tolerances: Mapping[str, Tolerance] | None = None,
+        dtypes_on: Mapping[str, Iterable[str]] | None = None,
     ) -> Entry:
         """Add a function to the suite (see :class:`Entry`); a name registers once."""
         if name in self._entries:
@@ -136,12 +141,17 @@ class Registry(Mapping[str, Entry]):
             tags=tuple(tags),
             oracle=oracle,
             tolerances=tolerances,
+            dtypes_on={key: tuple(value) for key, value in (dtypes_on or {}).items()},
         )
         self._entries[name] = entry
         return entry
 
 
 REGISTRY = Registry()
+
+#: ``dtypes_on`` for functions whose Dask coverage is float64 only (each Dask call builds and
+#: runs a graph: ~10-30 ms of overhead a case).
+DASK_FLOAT64_ONLY = {"dask": ("float64",)}
 
 
 #: Register a function in the suite's :data:`REGISTRY` (see :meth:`Registry.register`).

@@ -52,6 +52,7 @@ def _run(tmp_path: Path, function: str) -> tuple[int, dict]:
             "--backends=numpy",
             "--dtypes=float64",
             "--no-progress",
+            "--jobs=1",  # the injected fault lives in this process only
             f"--output-dir={tmp_path}",
         ]
     )
@@ -129,3 +130,15 @@ def test_an_undeclared_deviation_key_is_an_error() -> None:
     group = run_task(Task(entry, backend, "float64", tuple(entry.make_cases(None))))
     assert not group.ok
     assert "undeclared deviation" in group.failures[0].message
+
+
+def test_worker_processes_give_the_same_report_as_one_process(tmp_path: Path) -> None:
+    def groups(jobs: int) -> list[tuple]:
+        folder = tmp_path / str(jobs)
+        arguments = ["--cases=discrete", "--functions=kl_div,entropy", "--backends=numpy,torch"]
+        status = main([*arguments, "--no-progress", f"--jobs={jobs}", f"--output-dir={folder}"])
+        assert status == 0
+        report = json.loads((folder / "report.json").read_text())
+        return [(g["function"], g["backend"], g["dtype"], g["cases"]) for g in report["groups"]]
+
+    assert groups(2) == groups(1)

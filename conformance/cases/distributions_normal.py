@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import kldiv.distributions as kd
-from conformance.registry import Case, register
+from conformance.registry import DASK_FLOAT64_ONLY, Case, register
 
 BATCHES = (((), ()), ((4,), (4,)), ((3,), (2, 1)), ((2, 3), (3,)), ((), (5,)))
 CASES_PER_BATCH = 3
@@ -159,4 +159,5 @@ for _p, _q in PAIRS:
         cases=_cases(_p, _q),
         dtypes=("float64", "float32"),
         tags=("distributions",),
+        dtypes_on=DASK_FLOAT64_ONLY,
     )

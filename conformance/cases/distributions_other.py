@@ -24,7 +24,7 @@ import mpmath as mp
 import numpy as np
 
 import kldiv.distributions as kd
-from conformance.registry import Case, register
+from conformance.registry import DASK_FLOAT64_ONLY, Case, register
 
 DIGITS = 50
 BATCHES = (((), ()), ((4,), (4,)), ((2, 3), (3,)))
@@ -343,6 +343,7 @@ for _p, _q in torch_pairs():
         cases=_cases(_p, _q),
         dtypes=("float64", "float32"),
         tags=("distributions",),
+        dtypes_on=DASK_FLOAT64_ONLY,
         oracle=oracle(_p, _q) if (_p, _q) in ORACLES else None,
     )
 
@@ -361,5 +362,6 @@ for _p, _q in EXTRA_PAIRS:
         )(_p, _q),
         dtypes=("float64", "float32"),
         tags=("distributions", "mpmath"),
+        dtypes_on=DASK_FLOAT64_ONLY,
         oracle=oracle(_p, _q),
     )
