@@ -9,15 +9,21 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 import pytest
-from conformance.cases.distributions_other import ORACLES, dirichlet_oracle, oracle
 
-import kldiv.distributions as kd
-from kldiv.distributions._registry import _dispatch, infinite_pair
+torch = pytest.importorskip("torch")  # the reference; also imported by the conformance cases
 
-from .backends import assert_same_kind, to_numpy
-from .distribution_specs import CATEGORIES, EVENT_NDIM, build, sample, torch_kl, torch_pairs
+from conformance.cases.distributions_other import (  # noqa: E402
+    ORACLES,
+    dirichlet_oracle,
+    oracle,
+)
 
-torch = pytest.importorskip("torch")
+import kldiv.distributions as kd  # noqa: E402
+from kldiv.distributions._registry import _dispatch, infinite_pair  # noqa: E402
+
+from .backends import assert_same_kind, to_numpy  # noqa: E402
+from .distribution_specs import CATEGORIES, EVENT_NDIM, build, sample, torch_kl, torch_pairs  # noqa: E402
+
 PAIRS = torch_pairs()
 BATCHES = (((3,), (2, 1)), ((), (4,)), ((2, 3), ()))
 CONTINUOUS = {"Beta", "ContinuousBernoulli", "Exponential", "Gamma", "Pareto", "Uniform"}
