@@ -27,15 +27,8 @@ __all__ = [
     "broadcast_shapes",
     "ignore_fp_warnings",
     "is_lazy",
-    "log_softmax",
-    "logsumexp",
     "normalize_axis",
     "prepare",
-    "xlog_ratio",
-    "xlog_ratio_log",
-    "xlog_ratio_mixed",
-    "xlogy",
-    "zero_unless_nan",
 ]
 
 
@@ -216,58 +209,3 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array of {ndim} dimensions")
     return axis % ndim
-
-
-def zero_unless_nan(xp: Namespace, other: Array) -> Array:
-    """0 where ``other`` is a number, NaN where it is NaN: the value of a term with no mass."""
-    return xp.where(xp.isnan(other), other, 0.0)
-
-
-def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
-    """``x * log(y)``, 0 where ``x == 0`` (even where ``y`` is 0); finite gradients there."""
-    no_mass = x == 0
-    return xp.where(no_mass, zero_unless_nan(xp, y), x * xp.log(xp.where(no_mass, 1.0, y)))
-
-
-def xlog_ratio(xp: Namespace, x: Array, y: Array, scale: Array | None = None) -> Array:
-    """``x * log(scale * x / y)``, 0 where ``x == 0`` (even where ``y`` is 0).
-
-    One logarithm per element; ``x > 0, y = 0`` gives +inf; ``x < 0 < y`` gives NaN. ``scale``
-    (positive, broadcast) folds a normalisation into the logarithm: no array is divided by its
-    sum. Where ``x == 0`` the term is ``0 * log(scale) = 0`` without a second ``where``;
-    gradients stay finite there.
-    """
-    no_mass = x == 0
-    ratio = xp.where(no_mass, 1.0, x) / xp.where(no_mass, 1.0, y)
-    return x * xp.log(ratio if scale is None else ratio * scale)
-
-
-def xlog_ratio_mixed(xp: Namespace, x: Array, log_y: Array) -> Array:
-    """``x * (log(x) - log_y)``: the KL term from p and log q, 0 where ``x == 0`` (NaN log_y
-    propagates); gradients finite at ``x == 0`` even where ``log_y = -inf``.
-    """
-    no_mass = x == 0
-    terms = x * (xp.log(xp.where(no_mass, 1.0, x)) - xp.where(no_mass, 0.0, log_y))
-    return xp.where(no_mass, zero_unless_nan(xp, log_y), terms)
-
-
-def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
-    """``exp(log_x) * (log_x - log_y)``: the KL term in log space, 0 where ``log_x = -inf``."""
-    no_mass = log_x == -xp.inf
-    safe_log_x = xp.where(no_mass, 0.0, log_x)
-    terms = xp.exp(safe_log_x) * (safe_log_x - xp.where(no_mass, 0.0, log_y))
-    return xp.where(no_mass, zero_unless_nan(xp, log_y), terms)
-
-
-def logsumexp(xp: Namespace, x: Array, axis: int, keepdims: bool = False) -> Array:
-    """``log(sum(exp(x), axis))`` without overflow; -inf for all -inf slices, +inf for any +inf."""
-    peak = xp.max(x, axis=axis, keepdims=True)
-    safe_peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
-    total = xp.sum(xp.exp(x - safe_peak), axis=axis, keepdims=True)
-    result = xp.log(total) + safe_peak
-    return result if keepdims else xp.squeeze(result, axis=axis)
-
-
-def log_softmax(xp: Namespace, x: Array, axis: int) -> Array:
-    """``x - logsumexp(x)`` along ``axis``: log-probabilities from logits."""
-    return x - logsumexp(xp, x, axis=axis, keepdims=True)

@@ -10,19 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._array import (
-    Array,
-    Context,
-    broadcast_shapes,
-    ignore_fp_warnings,
-    log_softmax,
-    normalize_axis,
-    prepare,
-    xlog_ratio,
-    xlog_ratio_log,
-    xlog_ratio_mixed,
-    xlogy,
-)
+from ._array import Array, Context, broadcast_shapes, ignore_fp_warnings, normalize_axis, prepare
+from ._elementwise import log_softmax, xlog_ratio, xlog_ratio_log, xlog_ratio_mixed, xlogy
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows
 from ._validate import (
     check_finite_or_neg_inf,

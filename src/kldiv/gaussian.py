@@ -9,15 +9,13 @@ diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.f
 
 from __future__ import annotations
 
-import math
-
 from ._array import Array, Context, Namespace, broadcast_shapes, is_lazy, prepare
+from ._elementwise import expm1_minus_identity
 from ._linalg import diagonal, solve_triangular, squared_frobenius
 from ._reduce import reduce_pointwise
 from ._validate import resolve_validate_args
 
 __all__ = [
-    "expm1_minus_identity",
     "kl_mvn",
     "kl_mvn_cholesky",
     "kl_normal",
@@ -26,26 +24,6 @@ __all__ = [
 ]
 
 _DEFAULT_VALIDATE = False
-# expm1(x) − x = Σ_{n≥2} xⁿ/n!; below this |x| the series (to x¹²) is exact to rounding.
-_SERIES_LIMIT = 0.1
-_SERIES_TERMS = tuple(1 / math.factorial(n) for n in range(2, 13))
-
-
-def expm1_minus_identity(xp: Namespace, x: Array) -> Array:
-    """``expm1(x) − x`` without cancellation near 0 (where it is ≈ x²/2).
-
-    The Taylor series for |x| < 0.1, ``expm1(x) − x`` elsewhere (relative error ≤ 20 ulp there).
-
-    >>> import array_api_strict as xp
-    >>> expm1_minus_identity(xp, xp.asarray([1e-9, 1.0]))
-    Array([5.00000000e-19, 7.18281828e-01], dtype=array_api_strict.float64)
-    """
-    small = xp.abs(x) < _SERIES_LIMIT
-    tiny = xp.where(small, x, xp.zeros_like(x))
-    series = xp.zeros_like(x)
-    for coefficient in reversed(_SERIES_TERMS):
-        series = series * tiny + coefficient
-    return xp.where(small, series * tiny * tiny, xp.expm1(x) - x)
 
 
 def kl_normal_log_ratio(xp: Namespace, log_var_ratio: Array, scaled_sq_distance: Array) -> Array:

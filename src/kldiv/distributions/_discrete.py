@@ -13,7 +13,8 @@ Array([[0.14384104, 0.28768207],
 
 from __future__ import annotations
 
-from .._array import Array, Namespace, is_lazy, log_softmax
+from .._array import Array, Namespace, is_lazy
+from .._elementwise import log_softmax
 from .._special import softplus
 from ._families import (
     Bernoulli,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .._array import Array, Context, Namespace, broadcast_shapes, is_lazy, log_softmax, prepare
+from .._array import Array, Context, Namespace, broadcast_shapes, is_lazy, prepare
+from .._elementwise import log_softmax
 from .._linalg import cholesky, diagonal, precision_to_scale_tril, solve_triangular
 from .._validate import resolve_validate_args
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 
 from .._array import Array
+from .._elementwise import expm1_minus_identity
 from .._linalg import logdet_from_cholesky, solve_triangular, squared_frobenius
 from .._special import erf, lgamma
-from ..gaussian import expm1_minus_identity, kl_mvn_cholesky, kl_normal_log_ratio
+from ..gaussian import kl_mvn_cholesky, kl_normal_log_ratio
 from ._families import (
     Beta,
     Cauchy,
