@@ -123,7 +123,7 @@ def assert_close(
         raise AssertionError(f"{prefix}actual is a {_describe(actual)}, not an array")
     xp = compat.array_namespace(actual)
     if not compat.is_array_api_obj(desired) or (
-        isinstance(desired, np.ndarray) and not compat.is_numpy_array(actual)
+        compat.is_numpy_array(desired) and not compat.is_numpy_array(actual)
     ):
         desired = xp.asarray(desired, dtype=actual.dtype, device=compat.device(actual))
     if compat.array_namespace(desired) is not xp:
