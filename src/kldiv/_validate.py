@@ -14,6 +14,8 @@ from typing import Any
 from ._array import Array, Namespace, is_lazy
 
 __all__ = [
+    "DEFAULT_VALIDATE",
+    "any_value",
     "check_finite_or_neg_inf",
     "check_nonnegative",
     "check_positive_number",
@@ -21,6 +23,17 @@ __all__ = [
     "resolve_validate_args",
     "set_validate_args",
 ]
+
+#: Whether value checks run when neither the call nor :func:`set_validate_args` says, per part of
+#: the library: off for the functions (as ``torch.nn.functional`` and torchmetrics' functional
+#: forms), on for the stateful metric classes and the distributions (as torchmetrics' classes and
+#: ``torch.distributions``).
+DEFAULT_VALIDATE = {
+    "discrete": False,
+    "gaussian": False,
+    "metrics": True,
+    "distributions": True,
+}
 
 _global_validate_args: bool | None = None
 
@@ -37,13 +50,22 @@ def set_validate_args(value: bool | None) -> None:
     _global_validate_args = value
 
 
-def resolve_validate_args(value: bool | None, default: bool) -> bool:
-    """The effective setting: the argument if given, else the global one, else ``default``."""
+def resolve_validate_args(value: bool | None, part: str) -> bool:
+    """The effective setting: the argument if given, else the global one, else the default of
+    ``part`` (a key of :data:`DEFAULT_VALIDATE`)."""
     if value is not None:
         return bool(value)
     if _global_validate_args is not None:
         return _global_validate_args
-    return default
+    return DEFAULT_VALIDATE[part]
+
+
+def any_value(xp: Namespace, condition: Array) -> bool:
+    """True when ``condition`` holds anywhere; False on lazy arrays, whose values do not exist yet.
+
+    The one place a value check reads data back to the host (only with ``validate_args``).
+    """
+    return not is_lazy(condition) and bool(xp.any(condition))
 
 
 def check_reduction(reduction: Any, allowed: Collection[str | None]) -> None:
@@ -61,27 +83,19 @@ def check_positive_number(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
-def _any(xp: Namespace, condition: Array) -> bool:
-    return bool(xp.any(condition))
-
-
 def check_nonnegative(xp: Namespace, **arrays: Array) -> None:
     """``ValueError`` naming the argument that holds a negative or NaN probability."""
     for name, array in arrays.items():
-        if is_lazy(array):
-            continue
-        if _any(xp, xp.isnan(array)):
+        if any_value(xp, xp.isnan(array)):
             raise ValueError(f"{name} contains NaN")
-        if _any(xp, array < 0):
+        if any_value(xp, array < 0):
             raise ValueError(f"{name} contains negative probabilities")
 
 
 def check_finite_or_neg_inf(xp: Namespace, **arrays: Array) -> None:
     """``ValueError`` naming the log-probability argument that holds NaN or +inf."""
     for name, array in arrays.items():
-        if is_lazy(array):
-            continue
-        if _any(xp, xp.isnan(array)):
+        if any_value(xp, xp.isnan(array)):
             raise ValueError(f"{name} contains NaN")
-        if _any(xp, array == xp.inf):
+        if any_value(xp, array == xp.inf):
             raise ValueError(f"{name} contains +inf, which is not a log-probability")

@@ -34,13 +34,11 @@ __all__ = [
     "rel_entr",
 ]
 
-_DEFAULT_VALIDATE = False
-
 
 def _check_values(
     context: Context, log_prob: bool, validate_args: bool | None, **arrays: Array
 ) -> None:
-    if not resolve_validate_args(validate_args, _DEFAULT_VALIDATE):
+    if not resolve_validate_args(validate_args, "discrete"):
         return
     if log_prob:
         check_finite_or_neg_inf(context.xp, **arrays)
@@ -57,7 +55,7 @@ def _broadcast(context: Context, **arrays: Array) -> list[Array]:
     return list(context.xp.broadcast_arrays(*values))
 
 
-def _distributions(
+def prepare_rows(
     axis: int, log_prob: bool, validate_args: bool | None, **arrays: Any
 ) -> tuple[Context, list[Array], int]:
     """Prepare distribution arguments: resolve, check, broadcast, and normalise ``axis``."""
@@ -85,7 +83,7 @@ def _nan_where_negative(context: Context, rows: Array, axis: int, *probs: Array)
     return xp.where(negative, xp.nan, rows)
 
 
-def _kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
+def kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
     """KL(P ‖ Q) per row: rows renormalised when ``log_prob`` is False.
 
     KL(p/Sp ‖ q/Sq) = (1/Sp) Σ p log((p/q)·(Sq/Sp)): the normalisation folds into the logarithm
@@ -218,8 +216,8 @@ def kl_divergence(
     >>> kl_divergence(xp.asarray([[0.36, 0.48, 0.16]]), xp.asarray([[1/3, 1/3, 1/3]]))
     Array(0.0852996, dtype=array_api_strict.float64)
     """
-    context, (p, q), axis = _distributions(axis, log_prob, validate_args, p=p, q=q)
-    rows = _kl_rows(context, p, q, axis, log_prob)
+    context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
+    rows = kl_rows(context, p, q, axis, log_prob)
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
@@ -241,10 +239,10 @@ def entropy(
     Array(1., dtype=array_api_strict.float64)
     """
     if q is not None:
-        context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
-        rows = _kl_rows(context, p, q, axis, log_prob=False)
+        context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
+        rows = kl_rows(context, p, q, axis, log_prob=False)
     else:
-        context, (p,), axis = _distributions(axis, False, validate_args, p=p)
+        context, (p,), axis = prepare_rows(axis, False, validate_args, p=p)
         probs = _normalized(context, p, axis)
         rows = -context.xp.sum(xlogy(context.xp, probs, probs), axis=axis)
     return context.finish(_in_base(context, rows, base))
@@ -265,14 +263,14 @@ def cross_entropy(
     >>> cross_entropy(xp.asarray([0.5, 0.5]), xp.asarray([0.25, 0.75]), base=2)
     Array(1.20751875, dtype=array_api_strict.float64)
     """
-    context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
+    context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
     xp = context.xp
     terms = xlogy(xp, _normalized(context, p, axis), _normalized(context, q, axis))
     rows = _nan_where_negative(context, -xp.sum(terms, axis=axis), axis, p, q)
     return context.finish(_in_base(context, rows, base))
 
 
-def _js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
+def js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
     """½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row."""
     xp = context.xp
     if log_prob:
@@ -306,8 +304,8 @@ def js_divergence(
     >>> js_divergence(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]), base=2)
     Array(1., dtype=array_api_strict.float64)
     """
-    context, (p, q), axis = _distributions(axis, log_prob, validate_args, p=p, q=q)
-    rows = _in_base(context, _js_rows(context, p, q, axis, log_prob), base)
+    context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
+    rows = _in_base(context, js_rows(context, p, q, axis, log_prob), base)
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
@@ -328,9 +326,9 @@ def js_distance(
     >>> js_distance(xp.asarray([1.0, 0.0]), xp.asarray([0.0, 1.0]))
     Array(1., dtype=array_api_strict.float64)
     """
-    context, (p, q), axis = _distributions(axis, False, validate_args, p=p, q=q)
+    context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
     xp = context.xp
-    divergence = _in_base(context, _js_rows(context, p, q, axis, log_prob=False), base)
+    divergence = _in_base(context, js_rows(context, p, q, axis, log_prob=False), base)
     return context.finish(xp.sqrt(xp.clip(divergence, min=0)))
 
 
@@ -352,8 +350,8 @@ def jeffreys(
     >>> jeffreys(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))
     Array(0.27465307, dtype=array_api_strict.float64)
     """
-    context, (p, q), axis = _distributions(axis, log_prob, validate_args, p=p, q=q)
-    rows = _kl_rows(context, p, q, axis, log_prob) + _kl_rows(context, q, p, axis, log_prob)
+    context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
+    rows = kl_rows(context, p, q, axis, log_prob) + kl_rows(context, q, p, axis, log_prob)
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 

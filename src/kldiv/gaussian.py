@@ -9,11 +9,11 @@ diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.f
 
 from __future__ import annotations
 
-from ._array import Array, Context, Namespace, broadcast_shapes, is_lazy, prepare
+from ._array import Array, Context, Namespace, broadcast_shapes, prepare
 from ._elementwise import expm1_minus_identity
 from ._linalg import diagonal, solve_triangular, squared_frobenius
 from ._reduce import reduce_pointwise
-from ._validate import resolve_validate_args
+from ._validate import any_value, resolve_validate_args
 
 __all__ = [
     "kl_mvn",
@@ -22,8 +22,6 @@ __all__ = [
     "kl_normal_log_ratio",
     "kl_standard_normal",
 ]
-
-_DEFAULT_VALIDATE = False
 
 
 def kl_normal_log_ratio(xp: Namespace, log_var_ratio: Array, scaled_sq_distance: Array) -> Array:
@@ -38,11 +36,11 @@ def _check_clamp(clamp_min: float, clamp_max: float) -> None:
 
 
 def _check_not_nan(context: Context, validate_args: bool | None, **arrays: Array) -> None:
-    if not resolve_validate_args(validate_args, _DEFAULT_VALIDATE):
+    if not resolve_validate_args(validate_args, "gaussian"):
         return
     xp = context.xp
     for name, array in arrays.items():
-        if not is_lazy(array) and bool(xp.any(xp.isnan(array))):
+        if any_value(xp, xp.isnan(array)):
             raise ValueError(f"{name} contains NaN")
 
 
@@ -192,10 +190,10 @@ def kl_mvn(
         scale_tril_q=tuple(arrays[3].shape[:-2]),
     )
     xp = context.xp
-    if resolve_validate_args(validate_args, _DEFAULT_VALIDATE):
+    if resolve_validate_args(validate_args, "gaussian"):
         _check_not_nan(context, True, loc_p=arrays[0], loc_q=arrays[2])
         for name in ("scale_tril_p", "scale_tril_q"):
             diag = diagonal(xp, by_name[name])
-            if not is_lazy(diag) and not bool(xp.all(diag > 0)):
+            if any_value(xp, ~(diag > 0)):
                 raise ValueError(f"{name} must have a positive diagonal")
     return context.finish(kl_mvn_cholesky(xp, *arrays))

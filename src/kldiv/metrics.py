@@ -22,8 +22,6 @@ from .discrete import js_divergence, kl_divergence
 
 __all__ = ["JensenShannonDivergence", "KLDivergence", "MetricState"]
 
-_DEFAULT_VALIDATE = True
-
 
 class _StreamingDivergence:
     """The machinery shared by the metric classes; subclasses set ``_divergence``."""
@@ -73,7 +71,7 @@ class _StreamingDivergence:
         check_reduction(self._reduction, ROWWISE)
         context, _ = prepare(p=p, q=q)
         check_same_place(self._state, context.xp, context.device, "p and q")
-        validate = resolve_validate_args(self.validate_args, _DEFAULT_VALIDATE)
+        validate = resolve_validate_args(self.validate_args, "metrics")
         rows = type(self)._divergence(
             p, q, log_prob=self._log_prob, reduction="none", axis=self._axis, validate_args=validate
         )

@@ -132,8 +132,7 @@ def assert_close(
         )
     if compat.device(actual) != compat.device(desired):
         raise AssertionError(
-            f"{prefix}device: actual {compat.device(actual)!r}, "
-            f"desired {compat.device(desired)!r}"
+            f"{prefix}device: actual {compat.device(actual)!r}, desired {compat.device(desired)!r}"
         )
     if tuple(actual.shape) != tuple(desired.shape):
         raise AssertionError(

@@ -13,9 +13,10 @@ Array([[0.14384104, 0.28768207],
 
 from __future__ import annotations
 
-from .._array import Array, Namespace, is_lazy
+from .._array import Array, Namespace
 from .._elementwise import log_softmax
 from .._special import softplus
+from .._validate import any_value
 from ._families import (
     Bernoulli,
     Binomial,
@@ -78,7 +79,7 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Array:
     """
     xp = p.xp
     count_p, count_q = widen(p, q, p.total_count, q.total_count)
-    if validating(p) and not is_lazy(count_p, count_q) and bool(xp.any(count_p < count_q)):
+    if validating(p) and any_value(xp, count_p < count_q):
         raise NotImplementedError(
             "KL between Binomials where q.total_count > p.total_count is not implemented"
         )

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .._array import Array, Context, Namespace, broadcast_shapes, is_lazy, prepare
+from .._array import Array, Context, Namespace, broadcast_shapes, prepare
 from .._elementwise import log_softmax
 from .._linalg import cholesky, diagonal, precision_to_scale_tril, solve_triangular
-from .._validate import resolve_validate_args
+from .._validate import any_value, resolve_validate_args
 
 __all__ = [
     "Bernoulli",
@@ -56,8 +56,6 @@ __all__ = [
     "Weibull",
 ]
 
-_DEFAULT_VALIDATE = True
-
 
 @dataclass(frozen=True, eq=False)
 class Distribution:
@@ -73,7 +71,7 @@ class Distribution:
 
     def __post_init__(self) -> None:
         self._setup()
-        if resolve_validate_args(self.validate_args, _DEFAULT_VALIDATE):
+        if resolve_validate_args(self.validate_args, "distributions"):
             self._check_values()
         self._derive()
 
@@ -138,9 +136,7 @@ class Distribution:
 
     def _require(self, name: str, holds: Array, requirement: str) -> None:
         """``ValueError`` naming ``name`` unless ``holds`` is true everywhere (skipped if lazy)."""
-        if is_lazy(holds):
-            return
-        if not bool(self.xp.all(holds)):
+        if any_value(self.xp, ~holds):
             raise ValueError(f"{type(self).__name__}: {name} must be {requirement}")
 
     def _require_real(self, **params: Array) -> None:

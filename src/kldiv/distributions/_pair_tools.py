@@ -56,7 +56,7 @@ def widen(p: Distribution, q: Distribution, *arrays: Array) -> list[Array]:
 
 def validating(dist: Distribution) -> bool:
     """Whether value checks are on for ``dist`` (the families' default: on)."""
-    return resolve_validate_args(dist.validate_args, True)
+    return resolve_validate_args(dist.validate_args, "distributions")
 
 
 def broadcast_joint(p: Distribution, q: Distribution, value: Array) -> Array:

@@ -66,7 +66,7 @@ class _KldivMetric(Metric):
             q,
             log_prob=self.log_prob,
             reduction="none",
-            validate_args=resolve_validate_args(self.validate_args, True),
+            validate_args=resolve_validate_args(self.validate_args, "metrics"),
         )
         rows = rows.reshape(1) if rows.ndim == 0 else rows
         if self.reduction in ("mean", "sum"):
