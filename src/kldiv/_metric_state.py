@@ -91,7 +91,8 @@ class MetricState:
         Returns
         -------
         MetricState
-            A ``TypeError``/``ValueError`` names the arrays when they mix libraries or devices.
+            A ``TypeError``/``ValueError`` names the arguments that are not arrays, or mix
+            libraries or devices.
 
         Examples
         --------
@@ -102,6 +103,9 @@ class MetricState:
         if sum is None and count is None and not rows:
             return cls()
         named = {"sum": sum, "count": count} | {f"rows[{i}]": row for i, row in enumerate(rows)}
+        numbers = [name for name, value in named.items() if type(value) in (bool, int, float)]
+        if numbers:
+            raise TypeError(f"a metric's state holds arrays only: {', '.join(numbers)} not one")
         context, _ = prepare(**named)
         return cls(sum, count, tuple(rows), dtype, context.xp, context.device)
 

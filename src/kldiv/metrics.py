@@ -33,9 +33,8 @@ from .discrete import js_rows, kl_rows
 
 __all__ = ["JensenShannonDivergence", "KLDivergence", "MetricState"]
 
-#: The keys of a ``state_dict()``: the configuration, then the state.
+#: The keys of a ``state_dict()`` that hold the configuration (the others hold the state).
 CONFIG_KEYS = ("metric", "log_prob", "reduction", "axis")
-STATE_KEYS = ("library", "dtype", "sum", "count", "rows")
 
 
 class _StreamingDivergence:
@@ -377,11 +376,21 @@ def _restore(own: dict[str, Any], saved: dict[str, Any]) -> MetricState:
             f"state_dict records {saved['library']} arrays but holds {library(state.xp)} arrays"
         )
     dtype = getattr(state.xp, str(saved["dtype"]), None)
-    if dtype is None:
+    if not _is_real_floating(state.xp, dtype):
         raise ValueError(
-            f"state_dict records dtype {saved['dtype']!r}, unknown to {saved['library']}"
+            f"state_dict records dtype {saved['dtype']!r}, not a real floating dtype of "
+            f"{saved['library']}"
         )
     return replace(state, dtype=dtype)
+
+
+def _is_real_floating(xp: Any, dtype: Any) -> bool:
+    if dtype is None:  # some libraries read None as their default dtype
+        return False
+    try:
+        return bool(xp.isdtype(dtype, "real floating"))
+    except (TypeError, ValueError, AttributeError):  # not a dtype at all
+        return False
 
 
 class KLDivergence(_StreamingDivergence):
