@@ -13,6 +13,7 @@ a bad update raises and leaves everything accumulated as it was.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import replace
 from typing import Any
 
@@ -393,21 +394,40 @@ def _is_real_floating(xp: Any, dtype: Any) -> bool:
         return False
 
 
+#: The constructor's parameters, documented once for every metric class (numpydoc entries).
+PARAMETER_DOCS = {
+    "log_prob": """log_prob : bool, optional
+    The inputs are log-probabilities (used as they are); otherwise probabilities, each row
+    renormalised.""",
+    "reduction": """reduction : {'mean', 'sum', 'none', None}, optional
+    What ``compute()`` returns: the mean over every row seen, their sum, or the rows.""",
+    "axis": """axis : int, optional
+    The axis holding each distribution; every other axis is a batch axis.""",
+    "validate_args": """validate_args : bool or None, optional
+    Check values (negative probabilities) on each update; None: the global setting
+    (:func:`kldiv.set_validate_args`), else True. Value checks are skipped on lazy arrays.""",
+}
+
+
+def with_parameter_docs(cls: type) -> type:
+    """``cls`` with each line ``{name}`` of its docstring replaced by ``PARAMETER_DOCS[name]``."""
+    doc = cls.__doc__ or ""
+    for name, entry in PARAMETER_DOCS.items():
+        doc = doc.replace("    {" + name + "}\n", textwrap.indent(entry, "    ") + "\n")
+    cls.__doc__ = doc
+    return cls
+
+
+@with_parameter_docs
 class KLDivergence(_StreamingDivergence):
     """KL(P ‖ Q) = Σ P log(P / Q) per row, accumulated over batches (torchmetrics' class).
 
     Parameters
     ----------
-    log_prob : bool, optional
-        The inputs are log-probabilities (used as they are); otherwise probabilities, each row
-        renormalised.
-    reduction : {'mean', 'sum', 'none', None}, optional
-        What :meth:`compute` returns: the mean over every row seen, their sum, or the rows.
-    axis : int, optional
-        The axis holding each distribution; every other axis is a batch axis.
-    validate_args : bool or None, optional
-        Check values (negative probabilities) on each update; None: the global setting, else
-        True. Value checks are skipped on lazy arrays.
+    {log_prob}
+    {reduction}
+    {axis}
+    {validate_args}
 
     Examples
     --------
@@ -422,6 +442,7 @@ class KLDivergence(_StreamingDivergence):
     _row_step = staticmethod(kl_rows)
 
 
+@with_parameter_docs
 class JensenShannonDivergence(_StreamingDivergence):
     """JS(P, Q) = ½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row, over batches.
 
@@ -429,15 +450,10 @@ class JensenShannonDivergence(_StreamingDivergence):
 
     Parameters
     ----------
-    log_prob : bool, optional
-        The inputs are log-probabilities; otherwise probabilities, each row renormalised.
-    reduction : {'mean', 'sum', 'none', None}, optional
-        What :meth:`compute` returns: the mean over every row seen, their sum, or the rows.
-    axis : int, optional
-        The axis holding each distribution; every other axis is a batch axis.
-    validate_args : bool or None, optional
-        Check values on each update; None: the global setting, else True (skipped on lazy
-        arrays).
+    {log_prob}
+    {reduction}
+    {axis}
+    {validate_args}
 
     Examples
     --------

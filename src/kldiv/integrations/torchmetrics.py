@@ -17,6 +17,7 @@ from torchmetrics.utilities.data import dim_zero_cat
 
 from .._metric_state import RowStep, batch_rows
 from ..discrete import js_rows, kl_rows
+from ..metrics import with_parameter_docs
 
 __all__ = ["JensenShannonDivergence", "KLDivergence"]
 
@@ -118,18 +119,15 @@ class _KldivMetric(Metric):
         return measures / self.total if self.reduction == "mean" else measures
 
 
+@with_parameter_docs
 class KLDivergence(_KldivMetric):
     """KL(P ‖ Q) per row, accumulated (``torchmetrics.regression.KLDivergence``).
 
     Parameters
     ----------
-    log_prob : bool, optional
-        The inputs are log-probabilities; otherwise probabilities, each row renormalised.
-    reduction : {'mean', 'sum', 'none', None}, optional
-        What :meth:`compute` returns: the mean over every row seen, their sum, or the rows.
-    validate_args : bool or None, optional
-        Check values (negative probabilities) on each update; None: the global setting
-        (:func:`kldiv.set_validate_args`), else True.
+    {log_prob}
+    {reduction}
+    {validate_args}
     **kwargs
         torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...).
 
@@ -144,6 +142,7 @@ class KLDivergence(_KldivMetric):
     _row_step = staticmethod(kl_rows)
 
 
+@with_parameter_docs
 class JensenShannonDivergence(_KldivMetric):
     """½ KL(P ‖ M) + ½ KL(Q ‖ M) per row, in nats, accumulated.
 
@@ -151,13 +150,9 @@ class JensenShannonDivergence(_KldivMetric):
 
     Parameters
     ----------
-    log_prob : bool, optional
-        The inputs are log-probabilities; otherwise probabilities, each row renormalised.
-    reduction : {'mean', 'sum', 'none', None}, optional
-        What :meth:`compute` returns: the mean over every row seen, their sum, or the rows.
-    validate_args : bool or None, optional
-        Check values (negative probabilities) on each update; None: the global setting
-        (:func:`kldiv.set_validate_args`), else True.
+    {log_prob}
+    {reduction}
+    {validate_args}
     **kwargs
         torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...).
 
