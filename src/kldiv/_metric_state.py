@@ -24,7 +24,12 @@ __all__ = [
     "check_same_place",
     "combine",
     "library",
+    "restore_state",
+    "state_entries",
 ]
+
+#: The keys of a metric's ``state_dict()`` that hold its state (the others: its configuration).
+STATE_KEYS = ("library", "dtype", "sum", "count", "rows")
 
 #: A row step of :mod:`kldiv.discrete`: ``(context, p, q, axis, log_prob) -> per-row values``.
 RowStep = Callable[[Context, Array, Array, int, bool], Array]
@@ -207,3 +212,55 @@ def combine(first: MetricState, second: MetricState, what: str) -> MetricState:
         rows=first.rows + second.rows,
         dtype=xp.result_type(first.dtype, second.dtype),
     )
+
+
+def state_entries(state: MetricState) -> dict[str, Any]:
+    """The state part of a metric's ``state_dict()``: library and dtype names, then arrays."""
+    return {
+        "library": None if state.empty else library(state.xp),
+        "dtype": None if state.empty else str(state.dtype).rsplit(".", 1)[-1],
+        "sum": state.sum,
+        "count": state.count,
+        "rows": list(state.rows),
+    }
+
+
+def restore_state(own: dict[str, Any], saved: dict[str, Any]) -> MetricState:
+    """The state a ``state_dict()`` ``saved`` holds, once its keys and configuration (every key
+    :func:`state_entries` does not make) match the metric's own ``state_dict()``, ``own``."""
+    if not isinstance(saved, dict):
+        raise TypeError(f"state_dict must be a dict, got {type(saved).__name__}")
+    missing = [key for key in own if key not in saved]
+    unexpected = [key for key in saved if key not in own]
+    if missing or unexpected:
+        raise ValueError(f"state_dict keys differ: missing {missing}, unexpected {unexpected}")
+    differ = [
+        f"{key} is {saved[key]!r} there, {own[key]!r} here"
+        for key in own
+        if key not in STATE_KEYS and saved[key] != own[key]
+    ]
+    if differ:
+        raise ValueError(f"state_dict does not match this metric: {'; '.join(differ)}")
+    if saved["library"] is None:
+        return MetricState()
+    state = MetricState.from_arrays(saved["sum"], saved["count"], tuple(saved["rows"]), None)
+    if library(state.xp) != saved["library"]:
+        raise TypeError(
+            f"state_dict records {saved['library']} arrays but holds {library(state.xp)} arrays"
+        )
+    dtype = getattr(state.xp, str(saved["dtype"]), None)
+    if not _is_real_floating(state.xp, dtype):
+        raise ValueError(
+            f"state_dict records dtype {saved['dtype']!r}, not a real floating dtype of "
+            f"{saved['library']}"
+        )
+    return replace(state, dtype=dtype)
+
+
+def _is_real_floating(xp: Any, dtype: Any) -> bool:
+    if dtype is None:  # some libraries read None as their default dtype
+        return False
+    try:
+        return bool(xp.isdtype(dtype, "real floating"))
+    except (TypeError, ValueError, AttributeError):  # not a dtype at all
+        return False

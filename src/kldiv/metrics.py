@@ -14,7 +14,6 @@ a bad update raises and leaves everything accumulated as it was.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
 from typing import Any
 
 from ._array import Array, Context, ignore_fp_warnings
@@ -26,16 +25,14 @@ from ._metric_state import (
     batch_state,
     check_same_place,
     combine,
-    library,
+    restore_state,
+    state_entries,
 )
 from ._reduce import ROWWISE, reduce_rows
 from ._validate import check_reduction
 from .discrete import js_rows, kl_rows
 
 __all__ = ["JensenShannonDivergence", "KLDivergence", "MetricState"]
-
-#: The keys of a ``state_dict()`` that hold the configuration (the others hold the state).
-CONFIG_KEYS = ("metric", "log_prob", "reduction", "axis")
 
 
 class _StreamingDivergence:
@@ -302,18 +299,8 @@ class _StreamingDivergence:
         ('array_api_strict', 'float64', Array(1, dtype=array_api_strict.int64))
         """
         name, log_prob, reduction = self._config()
-        state = self._state
-        return {
-            "metric": name,
-            "log_prob": log_prob,
-            "reduction": reduction,
-            "axis": self._axis,
-            "library": None if state.empty else library(state.xp),
-            "dtype": None if state.empty else str(state.dtype).rsplit(".", 1)[-1],
-            "sum": state.sum,
-            "count": state.count,
-            "rows": list(state.rows),
-        }
+        config = {"metric": name, "log_prob": log_prob, "reduction": reduction, "axis": self._axis}
+        return config | state_entries(self._state)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Replace the state (and any sync) by one saved with :meth:`state_dict`.
@@ -344,7 +331,7 @@ class _StreamingDivergence:
         ...
         ValueError: state_dict does not match this metric: reduction is 'sum' there, 'mean' here
         """
-        self._state = _restore(self.state_dict(), state_dict)
+        self._state = restore_state(self.state_dict(), state_dict)
         self._local = None
 
     def __repr__(self) -> str:
@@ -352,46 +339,6 @@ class _StreamingDivergence:
             f"{type(self).__name__}(log_prob={self._log_prob}, reduction={self._reduction!r}, "
             f"axis={self._axis})"
         )
-
-
-def _restore(own: dict[str, Any], saved: dict[str, Any]) -> MetricState:
-    """The state ``saved`` holds, once its keys and configuration match ``own``'s."""
-    if not isinstance(saved, dict):
-        raise TypeError(f"state_dict must be a dict, got {type(saved).__name__}")
-    missing = [key for key in own if key not in saved]
-    unexpected = [key for key in saved if key not in own]
-    if missing or unexpected:
-        raise ValueError(f"state_dict keys differ: missing {missing}, unexpected {unexpected}")
-    differ = [
-        f"{key} is {saved[key]!r} there, {own[key]!r} here"
-        for key in CONFIG_KEYS
-        if saved[key] != own[key]
-    ]
-    if differ:
-        raise ValueError(f"state_dict does not match this metric: {'; '.join(differ)}")
-    if saved["library"] is None:
-        return MetricState()
-    state = MetricState.from_arrays(saved["sum"], saved["count"], tuple(saved["rows"]), None)
-    if library(state.xp) != saved["library"]:
-        raise TypeError(
-            f"state_dict records {saved['library']} arrays but holds {library(state.xp)} arrays"
-        )
-    dtype = getattr(state.xp, str(saved["dtype"]), None)
-    if not _is_real_floating(state.xp, dtype):
-        raise ValueError(
-            f"state_dict records dtype {saved['dtype']!r}, not a real floating dtype of "
-            f"{saved['library']}"
-        )
-    return replace(state, dtype=dtype)
-
-
-def _is_real_floating(xp: Any, dtype: Any) -> bool:
-    if dtype is None:  # some libraries read None as their default dtype
-        return False
-    try:
-        return bool(xp.isdtype(dtype, "real floating"))
-    except (TypeError, ValueError, AttributeError):  # not a dtype at all
-        return False
 
 
 #: The constructor's parameters, documented once for every metric class (numpydoc entries).
