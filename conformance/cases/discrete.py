@@ -118,6 +118,35 @@ def edge_pairs(rng: np.random.Generator) -> Iterator[tuple[str, Pair]]:
     yield "d-100000", (rng.dirichlet(np.ones(HUGE_D), size=2), rng.dirichlet(np.ones(HUGE_D)))
 
 
+#: Pairs at the edges of the floating range, each with the dtypes whose range it probes: quotients
+#: p / q that overflow, underflow to 0 and are subnormal (from normal inputs), and rows whose
+#: scales are so far apart that the quotient of the unnormalised rows overflows.
+EXTREME_PAIRS = (
+    (
+        "quotients-leave-the-range-float64",
+        ([[1e10, 1e-200, 1e-300, 0.5]], [[1e-300, 1e200, 1e15, 0.5]]),
+        ("float64",),
+    ),
+    (
+        "quotients-leave-the-range-float32",
+        ([[1e4, 1e-30, 1e-20, 0.5]], [[1e-36, 1e30, 1e20, 0.5]]),
+        ("float32", "bfloat16", "float64"),
+    ),
+    ("row-scales-far-apart-float64", ([[1e200, 1e200]], [[1e-200, 1e-200]]), ("float64",)),
+    (
+        "row-scales-far-apart-float32",
+        ([[1e6, 1e6], [1e-20, 3e-20]], [[1.0, 1e-33], [1e15, 1e15]]),
+        ("float32", "bfloat16", "float64"),
+    ),
+)
+
+
+def extreme_pairs() -> Iterator[tuple[str, Pair, tuple[str, ...]]]:
+    """:data:`EXTREME_PAIRS` as float64 arrays."""
+    for name, (p, q), dtypes in EXTREME_PAIRS:
+        yield name, (np.array(p), np.array(q)), dtypes
+
+
 # --- per-function arguments and deviation rules ------------------------------------------
 
 
@@ -161,8 +190,19 @@ def _logits_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str 
 
 
 def _log_prob_deviation(name: str, arrays: Arrays, kwargs: dict[str, Any]) -> str | None:
-    if kwargs.get("log_prob") and any(np.isneginf(array).any() for array in arrays):
-        return "torchmetrics-log-prob-neg-inf"
+    if kwargs.get("log_prob"):
+        if any(np.isneginf(array).any() for array in arrays):
+            return "torchmetrics-log-prob-neg-inf"
+        return None
+    return _normalised_underflow_deviation(name, arrays, kwargs)
+
+
+def _normalised_underflow_deviation(
+    name: str, arrays: Arrays, kwargs: dict[str, Any]
+) -> str | None:
+    """References that divide a row by its sum first underflow on the float64 extreme pair."""
+    if name.startswith("quotients-leave-the-range-float64") and len(arrays) == 2:
+        return "normalised-quotient-underflow"
     return None
 
 
@@ -201,19 +241,22 @@ def make_cases(
 ) -> Callable[[np.random.Generator], list[Case]]:
     """Cases from the random and edge pairs, each pair with the next options in turn.
 
-    Edge pairs run twice, the second time with the options half a cycle on (the log-space
-    half, where the options list one). Options that contain ``axis`` are a template: the axis
-    moves to 0 on some same-rank pairs. Deviation cases are compared with the mpmath oracle,
-    so they are kept small (not on the d = 100000 pair).
+    Edge pairs (and the extreme pairs, in the dtypes they probe) run twice, the second time
+    with the options half a cycle on (the log-space half, where the options list one). Options
+    that contain ``axis`` are a template: the axis moves to 0 on some same-rank pairs.
+    Deviation cases are compared with the mpmath oracle, so they are kept small (not on the
+    d = 100000 pair).
     """
 
-    def case(name: str, pair: Pair, index: int) -> Case | None:
+    def case(
+        name: str, pair: Pair, index: int, dtypes: tuple[str, ...] | None = None
+    ) -> Case | None:
         kwargs = _with_axis(options, pair, index)
         arrays = _on_axis(arguments(pair, kwargs), kwargs)
         found = deviation(name, arrays, kwargs)
         if found and sum(array.size for array in arrays) > ORACLE_SIZE:
             return None
-        return Case(name, arrays, kwargs, deviation=found)
+        return Case(name, arrays, kwargs, deviation=found, dtypes=dtypes)
 
     def cases(rng: np.random.Generator) -> list[Case | None]:
         made = [case(name, pair, index) for index, (name, pair) in enumerate(random_pairs(rng))]
@@ -221,6 +264,9 @@ def make_cases(
         for index, (name, pair) in enumerate(edge_pairs(rng), start=len(made)):
             made.append(case(f"{name}-v1", pair, index))
             made.append(case(f"{name}-v2", pair, index + max(half, 1)))
+        for index, (name, pair, dtypes) in enumerate(extreme_pairs(), start=len(made)):
+            made.append(case(f"{name}-v1", pair, index, dtypes))
+            made.append(case(f"{name}-v2", pair, index + max(half, 1), dtypes))
         return [item for item in made if item is not None]
 
     return cases
@@ -338,6 +384,7 @@ register(
             for with_q in (False, True)
             for base in (None, 2, 10)
         ],
+        _normalised_underflow_deviation,
     ),
     tags=("discrete",),
 )

@@ -29,6 +29,7 @@ __all__ = [
     "is_lazy",
     "normalize_axis",
     "prepare",
+    "runs_eagerly",
 ]
 
 
@@ -169,6 +170,16 @@ def is_lazy(*arrays: Array) -> bool:
         elif compat.is_lazy_array(array) or _is_torch_meta(array):
             return True
     return False
+
+
+def runs_eagerly(*arrays: Array) -> bool:
+    """True when every array's library runs each operation at once on concrete data (NumPy,
+    torch, CuPy, array-api-strict): loops over blocks of rows pay there. False for Dask (lazy
+    graphs), JAX (it compiles per shape and fuses) and torch ``meta``."""
+    return not any(
+        compat.is_jax_array(array) or compat.is_dask_array(array) or is_lazy(array)
+        for array in arrays
+    )
 
 
 def _is_torch_meta(array: Array) -> bool:

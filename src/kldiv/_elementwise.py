@@ -38,30 +38,41 @@ def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
     return xp.where(no_mass, zero_unless_nan(xp, y), x * xp.log(xp.where(no_mass, 1.0, y)))
 
 
-def log_ratio(xp: Namespace, x: Array, y: Array) -> Array:
-    """``log(x / y)``, one logarithm where the quotient is a normal number.
+def log_ratio(
+    xp: Namespace, x: Array, y: Array, sum_x: Array | None = None, sum_y: Array | None = None
+) -> Array:
+    """``log((x / sum_x) / (y / sum_y))`` (sums 1 by default), one logarithm where it can.
 
-    Where ``x / y`` overflows, underflows or is subnormal (rows of very different scale), it is
-    ``log(x) - log(y)`` instead, chosen elementwise: the quotient's own rounding would lose
-    digits or give ±inf there (as SciPy's ``rel_entr`` falls back). ``y = 0 < x`` gives +inf,
-    a negative argument NaN.
+    The quotient ``(x / y) · (sum_y / sum_x)`` is formed first; where it overflows, underflows
+    or is subnormal (rows of very different scale), the result is ``log x - log y + log sum_y -
+    log sum_x`` instead, chosen elementwise: the quotient's own rounding would give ±inf or lose
+    digits there (as SciPy's ``rel_entr`` falls back). ``y = 0 < x`` gives +inf, a negative
+    argument NaN.
     """
     finfo = xp.finfo(x.dtype)
-    ratio = x / y
+    ratio = x / y if sum_x is None else (x / y) * (sum_y / sum_x)
     normal = (ratio >= finfo.smallest_normal) & (ratio <= finfo.max)
     one = xp.ones_like(ratio)
     fallback = xp.log(xp.where(normal, one, x)) - xp.log(xp.where(normal, one, y))
+    if sum_x is not None:
+        fallback = fallback + (xp.log(sum_y) - xp.log(sum_x))
     return xp.where(normal, xp.log(xp.where(normal, ratio, one)), fallback)
 
 
-def xlog_ratio(xp: Namespace, x: Array, y: Array) -> Array:
-    """``x * log(x / y)``, 0 where ``x == 0`` (even where ``y`` is 0).
+def xlog_ratio(
+    xp: Namespace, x: Array, y: Array, sum_x: Array | None = None, sum_y: Array | None = None
+) -> Array:
+    """``X · log(X / Y)`` with ``X = x / sum_x``, ``Y = y / sum_y``; 0 where ``x == 0``.
 
-    ``x > 0, y = 0`` gives +inf; ``x < 0 < y`` gives NaN; exact where ``x / y`` leaves the
-    normal range (:func:`log_ratio`). Gradients stay finite where ``x == 0``.
+    The KL term of rows normalised on the fly (no array divided by its sum before the
+    quotient, see :func:`log_ratio`). ``x > 0, y = 0`` gives +inf; ``x < 0 < y`` gives NaN.
+    Gradients stay finite where ``x == 0``. A weight ``X`` too small for the dtype counts as
+    its smallest normal number, so ``x > 0 = y`` stays +inf.
     """
     no_mass = x == 0
-    return x * log_ratio(xp, xp.where(no_mass, 1.0, x), xp.where(no_mass, 1.0, y))
+    safe_x, safe_y = xp.where(no_mass, 1.0, x), xp.where(no_mass, 1.0, y)
+    weight = x if sum_x is None else xp.maximum(x / sum_x, xp.finfo(x.dtype).smallest_normal)
+    return xp.where(no_mass, 0.0, weight * log_ratio(xp, safe_x, safe_y, sum_x, sum_y))
 
 
 def xlog_ratio_mixed(xp: Namespace, x: Array, log_y: Array) -> Array:

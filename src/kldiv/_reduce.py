@@ -14,7 +14,7 @@ from __future__ import annotations
 from ._array import Array, Namespace
 from ._validate import check_reduction
 
-__all__ = ["POINTWISE", "ROWWISE", "reduce_pointwise", "reduce_rows"]
+__all__ = ["POINTWISE", "ROWWISE", "reduce_pointwise", "reduce_rows", "scale_total"]
 
 POINTWISE = ("none", "sum", "mean", "batchmean")
 ROWWISE = ("none", None, "sum", "mean")
@@ -34,14 +34,22 @@ def reduce_pointwise(
     check_reduction(reduction, POINTWISE)
     if reduction == "none":
         return values
-    total = _sum_all(xp, values)
+    return scale_total(_sum_all(xp, values), tuple(values.shape), reduction, batch_size)
+
+
+def scale_total(
+    total: Array, shape: tuple[int | None, ...], reduction: str, batch_size: int | None = None
+) -> Array:
+    """The sum ``total`` of pointwise terms over ``shape``, as 'sum', 'mean' or 'batchmean'
+    give it: itself, divided by the number of terms, or by ``batch_size`` (default
+    ``shape[0]``; a 0-d input gives the plain sum)."""
     if reduction == "sum":
         return total
     if reduction == "mean":
-        return total / _count(values.shape)
-    if values.ndim == 0:
+        return total / _count(shape)
+    if len(shape) == 0:
         return total
-    return total / (values.shape[0] if batch_size is None else batch_size)
+    return total / (shape[0] if batch_size is None else batch_size)
 
 
 def reduce_rows(xp: Namespace, rows: Array, reduction: str | None) -> Array:

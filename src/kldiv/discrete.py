@@ -7,10 +7,21 @@ Conventions at zeros, everywhere: a term with ``p = 0`` contributes 0 (even wher
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
-from ._array import Array, Context, broadcast_shapes, ignore_fp_warnings, normalize_axis, prepare
+from ._array import (
+    Array,
+    Context,
+    Namespace,
+    broadcast_shapes,
+    ignore_fp_warnings,
+    normalize_axis,
+    prepare,
+)
+from ._blocked import blocked_rows
 from ._elementwise import (
     log_midpoint,
     log_ratio,
@@ -21,7 +32,8 @@ from ._elementwise import (
     xlog_ratio_mixed,
     xlogy,
 )
-from ._reduce import POINTWISE, reduce_pointwise, reduce_rows
+from ._fast import kl_div_block_kernel, kl_div_total, kl_row_kernel
+from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
 from ._validate import (
     check_finite_or_neg_inf,
     check_nonnegative,
@@ -75,36 +87,48 @@ def prepare_rows(
     return context, broadcast, normalize_axis(axis, broadcast[0].ndim)
 
 
-def _normalized(context: Context, probs: Array, axis: int) -> Array:
-    return probs / context.xp.sum(probs, axis=axis, keepdims=True)
+def _normalized(xp: Namespace, probs: Array, axis: int) -> Array:
+    return probs / xp.sum(probs, axis=axis, keepdims=True)
 
 
-def _nan_where_invalid(context: Context, rows: Array, axis: int, p: Array, q: Array) -> Array:
+def _nan_where_invalid(xp: Namespace, rows: Array, axis: int, p: Array, q: Array) -> Array:
     """``rows`` with NaN for every row that holds a negative probability or has no support.
 
     The terms are NaN there already unless both p and q are negative or the row is empty (a
     sum over nothing is 0); this row-level check makes the rule hold always (``any`` rather
     than ``min``: it has an identity on empty rows).
     """
-    xp = context.xp
     invalid = xp.any(p < 0, axis=axis) | xp.any(q < 0, axis=axis)
     if p.shape[axis] == 0:
         invalid = xp.ones_like(invalid)
     return xp.where(invalid, xp.nan, rows)
 
 
+def _kl_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
+    sum_p = xp.sum(p, axis=axis, keepdims=True)
+    sum_q = xp.sum(q, axis=axis, keepdims=True)
+    rows = xp.sum(xlog_ratio(xp, p, q, sum_p, sum_q), axis=axis)
+    return _nan_where_invalid(xp, rows, axis, p, q)
+
+
+def _kl_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
+    return xp.sum(xlog_ratio_log(xp, log_p, log_q), axis=axis)
+
+
 def kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
     """KL(P ‖ Q) = Σ P log(P / Q) per row, P = p / Σp and Q = q / Σq unless ``log_prob``.
 
-    The rows are normalised before the quotient, so rows of very different scale neither
-    overflow nor underflow; one logarithm per element where P / Q is a normal number.
+    The normalisation folds into the quotient, so rows of any scale neither overflow nor
+    underflow; one logarithm per element where P / Q is a normal number. Evaluated a block of
+    rows at a time, with the library's fast kernel where it has one.
     """
     xp = context.xp
+    kernel: Callable[..., Array]
     if log_prob:
-        return xp.sum(xlog_ratio_log(xp, p, q), axis=axis)
-    probs_p, probs_q = _normalized(context, p, axis), _normalized(context, q, axis)
-    rows = xp.sum(xlog_ratio(xp, probs_p, probs_q), axis=axis)
-    return _nan_where_invalid(context, rows, axis, p, q)
+        kernel = functools.partial(_kl_rows_of_logs, xp)
+    else:
+        kernel = kl_row_kernel(xp, functools.partial(_kl_rows_of_probs, xp), (p, q))
+    return blocked_rows(xp, kernel, (p, q), axis)
 
 
 def _in_base(context: Context, values: Array, base: float | None) -> Array:
@@ -169,9 +193,24 @@ def kl_div(
     broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
     _check_values(context, log_target, validate_args, target=p)
     xp = context.xp
-    terms = (xlog_ratio_log if log_target else xlog_ratio_mixed)(xp, p, log_q)
     batch_size = log_q.shape[0] if log_q.ndim else None
-    return context.finish(reduce_pointwise(xp, terms, reduction, batch_size))
+    check_reduction(reduction, POINTWISE)
+    if reduction == "none" or log_q.ndim == 0 or tuple(log_q.shape) != tuple(p.shape):
+        terms = (xlog_ratio_log if log_target else xlog_ratio_mixed)(xp, p, log_q)
+        return context.finish(reduce_pointwise(xp, terms, reduction, batch_size))
+    total = kl_div_total(xp, functools.partial(_kl_div_total, xp, log_target), log_q, p, log_target)
+    return context.finish(scale_total(total, tuple(p.shape), reduction, batch_size))
+
+
+def _kl_div_rows(xp: Namespace, log_target: bool, log_q: Array, p: Array, *, axis: int) -> Array:
+    return xp.sum((xlog_ratio_log if log_target else xlog_ratio_mixed)(xp, p, log_q), axis=axis)
+
+
+def _kl_div_total(xp: Namespace, log_target: bool, log_q: Array, p: Array) -> Array:
+    """Σ of ``kl_div``'s terms, a block of rows at a time."""
+    generic = functools.partial(_kl_div_rows, xp, log_target)
+    kernel = generic if log_target else kl_div_block_kernel(xp, generic, (log_q, p))
+    return xp.sum(blocked_rows(xp, kernel, (log_q, p), log_q.ndim - 1))
 
 
 class KLDivLoss:
@@ -252,8 +291,7 @@ def entropy(
         rows = kl_rows(context, p, q, axis, log_prob=False)
     else:
         context, (p,), axis = prepare_rows(axis, False, validate_args, p=p)
-        probs = _normalized(context, p, axis)
-        rows = -context.xp.sum(xlogy(context.xp, probs, probs), axis=axis)
+        rows = blocked_rows(context.xp, functools.partial(_entropy_rows, context.xp), (p,), axis)
     return context.finish(_in_base(context, rows, base))
 
 
@@ -273,23 +311,41 @@ def cross_entropy(
     Array(1.20751875, dtype=array_api_strict.float64)
     """
     context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
-    xp = context.xp
-    terms = xlogy(xp, _normalized(context, p, axis), _normalized(context, q, axis))
-    rows = _nan_where_invalid(context, -xp.sum(terms, axis=axis), axis, p, q)
+    kernel = functools.partial(_cross_entropy_rows, context.xp)
+    rows = blocked_rows(context.xp, kernel, (p, q), axis)
     return context.finish(_in_base(context, rows, base))
 
 
 def js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
-    """½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row."""
+    """½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row, a block of rows at a time."""
     xp = context.xp
-    if log_prob:
-        log_m = log_midpoint(xp, p, q)
-        terms = xlog_ratio_log(xp, p, log_m) + xlog_ratio_log(xp, q, log_m)
-        return xp.sum(terms, axis=axis) / 2
-    probs_p, probs_q = _normalized(context, p, axis), _normalized(context, q, axis)
+    kernel = _js_rows_of_logs if log_prob else _js_rows_of_probs
+    return blocked_rows(xp, functools.partial(kernel, xp), (p, q), axis)
+
+
+def _entropy_rows(xp: Namespace, p: Array, *, axis: int) -> Array:
+    probs = _normalized(xp, p, axis)
+    return -xp.sum(xlogy(xp, probs, probs), axis=axis)
+
+
+def _cross_entropy_rows(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
+    """-Σ P log Q = -Σ P log q + log Σq: no normalised Q is formed, so none underflows."""
+    sum_q = xp.sum(q, axis=axis)
+    rows = xp.log(sum_q) - xp.sum(xlogy(xp, _normalized(xp, p, axis), q), axis=axis)
+    return _nan_where_invalid(xp, rows, axis, p, q)
+
+
+def _js_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
+    log_m = log_midpoint(xp, log_p, log_q)
+    terms = xlog_ratio_log(xp, log_p, log_m) + xlog_ratio_log(xp, log_q, log_m)
+    return xp.sum(terms, axis=axis) / 2
+
+
+def _js_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
+    probs_p, probs_q = _normalized(xp, p, axis), _normalized(xp, q, axis)
     m = (probs_p + probs_q) / 2
     rows = xp.sum(xlog_ratio(xp, probs_p, m) + xlog_ratio(xp, probs_q, m), axis=axis) / 2
-    return _nan_where_invalid(context, rows, axis, p, q)
+    return _nan_where_invalid(xp, rows, axis, p, q)
 
 
 @ignore_fp_warnings

@@ -1,0 +1,211 @@
+"""Fast kernels for the libraries where in-place operations pay: NumPy and torch on the CPU.
+
+The generic kernels (array API only) are the reference; these compute the same values with
+fewer passes over a block: one quotient, one logarithm, a floor instead of a zero guard (a term
+with ``p = 0`` is ``0 · log(floor) = 0``) and a dot product instead of a product and a sum. They
+decide nothing elementwise: a block whose result is not finite, or that holds a negative
+probability or a row without mass, is computed again by the generic kernel, which handles
+zeros, infinities and quotients outside the normal range exactly. Reading those flags back is
+free here: the data already lives on the host.
+
+The torch forms run without autograd; :func:`kl_div_total` gives ``kl_div`` a backward pass
+that saves no temporary (finite at ``target = 0``, where torch's is NaN).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from array_api_compat import is_numpy_namespace, is_torch_namespace
+
+from ._array import Array, Namespace
+
+__all__ = ["kl_div_block_kernel", "kl_div_total", "kl_row_kernel"]
+
+RowKernel = Callable[..., Array]
+
+
+def kl_row_kernel(xp: Namespace, generic: RowKernel, arrays: tuple[Array, ...]) -> RowKernel:
+    """The fastest kernel for KL(P ‖ Q) per row of unnormalised ``p, q`` blocks."""
+    if is_numpy_namespace(xp) and _plain_numpy(*arrays):
+        return functools.partial(_numpy_kl_rows, generic)
+    if is_torch_namespace(xp) and _plain_torch_cpu(*arrays):
+        return functools.partial(_torch_kl_rows, generic)
+    return generic
+
+
+def kl_div_block_kernel(xp: Namespace, generic: RowKernel, arrays: tuple[Array, ...]) -> RowKernel:
+    """The fastest kernel for Σ over each row of ``target · (log target - input)``."""
+    if is_numpy_namespace(xp) and _plain_numpy(*arrays):
+        return functools.partial(_numpy_kl_div_rows, generic)
+    if is_torch_namespace(xp) and _plain_torch_cpu(*arrays):
+        return functools.partial(_torch_kl_div_rows, generic)
+    return generic
+
+
+def _plain_numpy(*arrays: Array) -> bool:
+    import numpy as np
+
+    return all(
+        type(array) is np.ndarray and array.dtype in (np.float32, np.float64) for array in arrays
+    )
+
+
+def _plain_torch_cpu(*arrays: Array) -> bool:
+    import torch
+
+    return not _needs_torch_gradient(*arrays) and all(
+        array.device.type == "cpu" and array.dtype in (torch.float32, torch.float64)
+        for array in arrays
+    )
+
+
+# --- NumPy ------------------------------------------------------------------------------------
+
+
+def _numpy_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
+    import numpy as np
+
+    if p.ndim != 2 or axis != 1 or 0 in p.shape:
+        return generic(p, q, axis=axis)
+    sum_p, sum_q = np.add.reduce(p, axis=1), np.add.reduce(q, axis=1)
+    with np.errstate(all="ignore"):
+        ratio = np.divide(p, q)
+        np.multiply(ratio, (sum_q / sum_p)[:, None], out=ratio)
+        np.fmax(ratio, np.finfo(p.dtype).smallest_normal, out=ratio)
+        np.log(ratio, out=ratio)
+        rows = np.einsum("ij,ij->i", p, ratio) / sum_p
+    if _numpy_rows_need_generic(np, rows, p, q, sum_p, sum_q):
+        return generic(p, q, axis=axis)
+    return rows
+
+
+def _numpy_rows_need_generic(np: Any, rows: Array, p: Array, q: Array, *sums: Array) -> bool:
+    valid = np.isfinite(rows) & (np.minimum.reduce(p, axis=1) >= 0)
+    valid &= np.minimum.reduce(q, axis=1) >= 0
+    for total in sums:
+        valid &= (total > 0) & (total < np.inf)
+    return not valid.all()
+
+
+def _numpy_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) -> Array:
+    import numpy as np
+
+    if p.ndim != 2 or axis != 1 or 0 in p.shape:
+        return generic(log_q, p, axis=axis)
+    with np.errstate(all="ignore"):
+        log_p = np.fmax(p, np.finfo(p.dtype).smallest_normal)
+        np.log(log_p, out=log_p)
+        np.subtract(log_p, log_q, out=log_p)
+        rows = np.einsum("ij,ij->i", p, log_p)
+    if not (np.isfinite(rows).all() and (np.minimum.reduce(p, axis=1) >= 0).all()):
+        return generic(log_q, p, axis=axis)
+    return rows
+
+
+# --- torch (CPU, no autograd) ---------------------------------------------------------------
+
+
+def _torch_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
+    import torch
+
+    if p.ndim != 2 or axis != 1 or 0 in p.shape:
+        return generic(p, q, axis=axis)
+    with torch.no_grad():
+        sum_p, sum_q = p.sum(dim=1), q.sum(dim=1)
+        ratio = torch.div(p, q)
+        ratio.mul_((sum_q / sum_p)[:, None])
+        torch.fmax(ratio, _floor(p.dtype), out=ratio)
+        ratio.log_()
+        rows = torch.einsum("ij,ij->i", p, ratio).div_(sum_p)
+        valid = torch.isfinite(rows) & (p.amin(dim=1) >= 0) & (q.amin(dim=1) >= 0)
+        for total in (sum_p, sum_q):
+            valid &= (total > 0) & torch.isfinite(total)
+    return rows if bool(valid.all()) else generic(p, q, axis=axis)
+
+
+def _torch_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) -> Array:
+    import torch
+
+    if p.ndim != 2 or axis != 1 or 0 in p.shape:
+        return generic(log_q, p, axis=axis)
+    with torch.no_grad():
+        log_p = torch.fmax(p, _floor(p.dtype)).log_().sub_(log_q)
+        rows = torch.einsum("ij,ij->i", p, log_p)
+        valid = bool(torch.isfinite(rows).all()) and bool((p.amin(dim=1) >= 0).all())
+    return rows if valid else generic(log_q, p, axis=axis)
+
+
+@functools.cache
+def _floor(dtype: Any) -> Any:
+    """The smallest normal number of ``dtype``, as a 0-d CPU tensor."""
+    import torch
+
+    return torch.tensor(torch.finfo(dtype).smallest_normal, dtype=dtype)
+
+
+# --- torch autograd for kl_div -----------------------------------------------------------------
+
+
+def kl_div_total(
+    xp: Namespace,
+    total: Callable[[Array, Array], Array],
+    log_q: Array,
+    p: Array,
+    log_target: bool,
+) -> Array:
+    """``total(log_q, p)``: the sum of ``kl_div``'s terms, differentiable.
+
+    On torch with autograd, through :func:`_kl_div_function`, which saves nothing but the
+    inputs: d/d input = -p (or -exp(log p)); d/d target = log p - input + 1 where p > 0, else 0
+    (or, with ``log_target``, exp(log p) · (log p - input + 1), 0 where log p = -inf).
+    Elsewhere the library differentiates ``total`` itself, if at all.
+    """
+    if is_torch_namespace(xp) and _needs_torch_gradient(log_q, p):
+        return _kl_div_function().apply(log_q, p, log_target, total)
+    return total(log_q, p)
+
+
+def _needs_torch_gradient(*arrays: Array) -> bool:
+    import torch
+
+    return torch.is_grad_enabled() and any(array.requires_grad for array in arrays)
+
+
+@functools.cache
+def _kl_div_function() -> Any:
+    import torch
+
+    class KLDivFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, log_q: Any, p: Any, log_target: bool, total: Any) -> Any:
+            ctx.save_for_backward(log_q, p)
+            ctx.log_target = log_target
+            with torch.no_grad():
+                return total(log_q, p)
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any) -> Any:
+            log_q, p = ctx.saved_tensors
+            grad_input = grad_target = None
+            if ctx.log_target:
+                probs = torch.exp(p)
+                if ctx.needs_input_grad[0]:
+                    grad_input = probs.neg().mul_(grad_output)
+                if ctx.needs_input_grad[1]:
+                    has_mass = p != -torch.inf
+                    slope = torch.where(has_mass, p - log_q + 1, 0.0).mul_(probs)
+                    grad_target = slope.mul_(grad_output)
+            else:
+                if ctx.needs_input_grad[0]:
+                    grad_input = p.neg().mul_(grad_output)
+                if ctx.needs_input_grad[1]:
+                    has_mass = p > 0
+                    log_p = torch.log(torch.where(has_mass, p, 1.0))
+                    slope = torch.where(has_mass, log_p.sub_(log_q).add_(1), 0.0)
+                    grad_target = slope.mul_(grad_output)
+            return grad_input, grad_target, None, None
+
+    return KLDivFunction
