@@ -5,7 +5,7 @@ CuPy, JAX, Dask, array-api-strict and any other compliant library, and returns a
 caller's library, on the caller's device, in the caller's dtype.
 """
 
-from . import distributions, gaussian
+from . import distributions, gaussian, testing
 from ._validate import set_validate_args
 from .discrete import (
     KLDivLoss,

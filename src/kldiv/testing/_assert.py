@@ -1,9 +1,8 @@
-"""Testing helpers for divergences across array libraries (as :mod:`numpy.testing`).
+"""Comparing arrays of any library: :func:`assert_close`, :data:`TOLERANCES`, :func:`to_numpy`.
 
-:func:`assert_close` compares two arrays of any array-API library: it checks that they are of the
-same library, on the same device, of the same shape and dtype, and only then compares the values
-with per-dtype default tolerances (:data:`TOLERANCES`). Reading values back to the host is what a
-test does; kldiv's own functions never do it.
+:func:`assert_close` checks that two arrays are of the same library, on the same device, of the
+same shape and dtype, and only then compares the values with per-dtype default tolerances.
+Reading values back to the host is what a test does; kldiv's own functions never do it.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 import array_api_compat as compat
 import numpy as np
 
-from ._array import Array
+from .._array import Array
 
 __all__ = ["TOLERANCES", "Tolerance", "assert_close", "to_numpy"]
 
