@@ -42,6 +42,7 @@ __all__ = [
     "kl_standard_normal",
     "rel_entr",
     "set_validate_args",
+    "testing",
 ]
 
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@
 Importing this module imports none of torch, JAX, Dask or pytest: each loads when used.
 """
 
-from ._assert import TOLERANCES, Tolerance, assert_close, to_numpy
+from ._assert import TOLERANCES, Tolerance, assert_close, assert_same_kind, to_numpy
 from ._backends import Backend, BackendUnavailable, LoadedBackend, backends, float_dtypes
 from ._cases import BATCH_SHAPES, LIKE_ARGUMENTS, describe_pair, edge_pairs, random_pairs
 from ._check import CheckFailure, CheckReport, CheckRow, check
@@ -31,6 +31,7 @@ __all__ = [
     "LoadedBackend",
     "Tolerance",
     "assert_close",
+    "assert_same_kind",
     "backends",
     "check",
     "describe_pair",

@@ -15,12 +15,29 @@ import numpy as np
 
 from .._array import Array
 
-__all__ = ["TOLERANCES", "Tolerance", "assert_close", "to_numpy"]
+__all__ = ["TOLERANCES", "Tolerance", "assert_close", "assert_same_kind", "to_numpy"]
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """A value passes when ``|actual - desired| <= atol + rtol * |desired|``."""
+    """A value passes when ``|actual - desired| <= atol + rtol * |desired|``.
+
+    Parameters
+    ----------
+    rtol : float
+        Relative tolerance: for ordinary values.
+    atol : float
+        Absolute tolerance: for values near 0, where any relative criterion is meaningless.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> tolerance = TOLERANCES["float32"]
+    >>> assert_close(xp.asarray([1.0, 0.0]), xp.asarray([1.0 + 5e-6, 1e-7]),
+    ...              rtol=tolerance.rtol, atol=tolerance.atol)
+    >>> float(tolerance.scaled(1e3).atol)
+    0.001
+    """
 
     rtol: float
     atol: float
@@ -167,3 +184,51 @@ def _assert_values_close(
         f"(rtol={tolerance.rtol:g}, atol={tolerance.atol:g}); first at {first}: "
         f"actual {actual[first]!r}, desired {desired[first]!r}"
     )
+
+
+def assert_same_kind(
+    actual: Array, xp: Any, *, dtype: Any = None, device: Any = None, err_msg: str = ""
+) -> None:
+    """Assert that ``actual`` is an array of namespace ``xp``'s library, dtype and device.
+
+    Parameters
+    ----------
+    actual : array
+        The result to check.
+    xp : namespace
+        The namespace whose library ``actual`` must belong to.
+    dtype, device : optional
+        The dtype and device ``actual`` must have (not checked when None).
+    err_msg : str, optional
+        Prepended to the failure message.
+
+    Raises
+    ------
+    AssertionError
+        Naming what differs: library, dtype or device.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> assert_same_kind(xp.asarray([1.0]), xp, dtype=xp.float64)
+    >>> assert_same_kind(xp.asarray([1.0]), xp, dtype=xp.float32)
+    Traceback (most recent call last):
+    ...
+    AssertionError: dtype: actual float64, desired float32
+    """
+    prefix = f"{err_msg}: " if err_msg else ""
+    probe = xp.asarray(0.0)
+    if not compat.is_array_api_obj(actual) or (
+        compat.array_namespace(actual) is not compat.array_namespace(probe)
+    ):
+        raise AssertionError(
+            f"{prefix}library: actual {_describe(actual)}, desired {_describe(probe)}"
+        )
+    if dtype is not None and actual.dtype != dtype:
+        raise AssertionError(
+            f"{prefix}dtype: actual {_dtype_name(actual.dtype)}, desired {_dtype_name(dtype)}"
+        )
+    if device is not None and compat.device(actual) != device:
+        raise AssertionError(
+            f"{prefix}device: actual {compat.device(actual)!r}, desired {device!r}"
+        )

@@ -99,6 +99,7 @@ class LoadedBackend:
     _native: Callable[[np.ndarray], Any]
     _host: Callable[[Any], Any]
     other_device: Any = None
+    _dtypes_from_numpy: bool = False
 
     @property
     def name(self) -> str:
@@ -107,7 +108,7 @@ class LoadedBackend:
 
     def dtype(self, name: str) -> Any:
         """This library's dtype called ``name`` (``"float32"``...)."""
-        return getattr(self.xp, name)
+        return np.dtype(name) if self._dtypes_from_numpy else getattr(self.xp, name)
 
     def from_numpy(self, array: np.ndarray, dtype: str) -> Any:
         """``array`` (NumPy) as an array of this backend in the dtype called ``dtype``."""
@@ -261,6 +262,7 @@ def _dask() -> dict[str, Any]:
         "dtypes": FLOAT_DTYPES[:3],
         "_native": native,
         "_host": host,
+        "_dtypes_from_numpy": True,  # Dask's namespace lacks float16, its arrays have it
     }
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import discrete
 from ._assert import TOLERANCES, assert_close
-from ._backends import LoadedBackend, backends as installed_backends
+from ._backends import LoadedBackend
+from ._backends import backends as installed_backends
 from ._cases import LIKE_ARGUMENTS, Pair, describe_pair, edge_pairs, random_pairs
 
 __all__ = ["CheckFailure", "CheckReport", "CheckRow", "check"]
@@ -71,8 +72,10 @@ class CheckReport:
             f"kldiv.testing.check against kldiv.{self.like}: "
             f"{passed} of {len(self.rows)} checks pass"
         )
-        table = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-                 for line in lines]
+        table = [
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in lines
+        ]
         return "\n".join([title, *table])
 
 

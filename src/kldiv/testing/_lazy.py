@@ -1,4 +1,4 @@
-"""Lazy test modes: a tagged function runs under ``jax.jit`` and under a Dask that refuses to compute.
+"""Lazy test modes: tagged functions run under ``jax.jit`` and under a Dask that never computes.
 
 A test module tags the functions it tests with :func:`lazy_xp_function`; the ``xp`` fixture
 wraps the test in :func:`patch_lazy_xp_functions`, which, for the duration of the test, replaces
@@ -128,23 +128,26 @@ def _jitted(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         leaves, tree = jax.tree.flatten((args, kwargs))
-        traced = [isinstance(leaf, jax.Array) for leaf in leaves]
-        static = tuple(leaf for leaf, is_traced in zip(leaves, traced) if not is_traced)
+        traced = tuple(isinstance(leaf, jax.Array) for leaf in leaves)
+        arrays = [leaf for leaf, is_traced in zip(leaves, traced, strict=True) if is_traced]
+        static = tuple(
+            leaf for leaf, is_traced in zip(leaves, traced, strict=True) if not is_traced
+        )
 
-        def call(*arrays: Any) -> Any:
-            supply = iter(arrays)
-            filled = [next(supply) if is_traced else leaf for leaf, is_traced in zip(leaves, traced)]
+        def call(*traced_arrays: Any) -> Any:
+            supply = iter(traced_arrays)
+            filled = [next(supply) if t else leaf for leaf, t in zip(leaves, traced, strict=True)]
             call_args, call_kwargs = jax.tree.unflatten(tree, filled)
             return func(*call_args, **call_kwargs)
 
-        key = (tree, tuple(traced), static)
+        key = (tree, traced, static)
         try:
             hash(key)
         except TypeError:  # an unhashable static argument: compile for this call only
-            return jax.jit(call)(*[leaf for leaf, is_traced in zip(leaves, traced) if is_traced])
+            return jax.jit(call)(*arrays)
         if key not in compiled:
             compiled[key] = jax.jit(call)
-        return compiled[key](*[leaf for leaf, is_traced in zip(leaves, traced) if is_traced])
+        return compiled[key](*arrays)
 
     return wrapper
 
