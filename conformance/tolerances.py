@@ -21,7 +21,4 @@ __all__ = ["TOLERANCES", "Tolerance", "sqrt_of"]
 
 def sqrt_of(tolerances: dict[str, Tolerance]) -> dict[str, Tolerance]:
     """Tolerances for sqrt(D) given those of D: an error e in D near 0 is sqrt(e) in sqrt(D)."""
-    return {
-        dtype: Tolerance(rtol=tolerance.rtol, atol=tolerance.atol**0.5)
-        for dtype, tolerance in tolerances.items()
-    }
+    return {dtype: tolerance.for_sqrt() for dtype, tolerance in tolerances.items()}

@@ -37,6 +37,8 @@ class Tolerance:
     ...              rtol=tolerance.rtol, atol=tolerance.atol)
     >>> float(tolerance.scaled(1e3).atol)
     0.001
+    >>> tolerance.for_sqrt()
+    Tolerance(rtol=1e-05, atol=0.001)
     """
 
     rtol: float
@@ -49,6 +51,10 @@ class Tolerance:
     def scaled(self, scale: float) -> Tolerance:
         """This tolerance with ``atol`` multiplied by ``max(scale, 1)``."""
         return Tolerance(self.rtol, self.atol * max(scale, 1.0))
+
+    def for_sqrt(self) -> Tolerance:
+        """The tolerance of sqrt(D) given this one of D: an error e in D near 0 is sqrt(e)."""
+        return Tolerance(self.rtol, self.atol**0.5)
 
 
 #: Default tolerances per dtype name: kldiv's result in that dtype against a float64 truth.

@@ -61,11 +61,10 @@ def lazy_xp_function(
     >>> row_kl(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))  # unchanged outside tests
     Array([0.14384104], dtype=array_api_strict.float64)
     """
+    if not inspect.isfunction(func):
+        raise TypeError(f"cannot tag {func!r}: tag a Python function that calls it")
     allowed = 10**9 if allow_dask_compute is True else int(allow_dask_compute)
-    try:
-        setattr(func, _TAG, _Tags(bool(jax_jit), allowed))
-    except AttributeError as error:
-        raise TypeError(f"cannot tag {func!r}: tag a Python function that calls it") from error
+    setattr(func, _TAG, _Tags(bool(jax_jit), allowed))
 
 
 @contextlib.contextmanager
