@@ -9,23 +9,13 @@ import numpy as np
 import pytest
 
 import kldiv
-from kldiv.testing import assert_close, lazy_xp_function, to_numpy
+from kldiv.testing import LIKE_ARGUMENTS, assert_close, lazy_xp_function, to_numpy
 
 RTOL = 1e-12
 ATOL = 1e-14
 
 lazy_xp_modules = [kldiv]
-for _name in (
-    "kl_div",
-    "kl_divergence",
-    "entropy",
-    "cross_entropy",
-    "js_divergence",
-    "js_distance",
-    "jeffreys",
-    "rel_entr",
-    "kl_div_logits",
-):
+for _name in LIKE_ARGUMENTS:  # every discrete function
     lazy_xp_function(getattr(kldiv, _name))
 
 REDUCTIONS = ["none", "sum", "mean", "batchmean"]

@@ -91,6 +91,7 @@ def test_check_reports_a_result_of_the_wrong_dtype():
         xp = compat.array_namespace(p, q)
         return kldiv.kl_divergence(xp.astype(p, xp.float64), xp.astype(q, xp.float64))
 
+    pytest.importorskip("array_api_strict")
     with pytest.raises(CheckFailure, match="float32: dtype: actual float64, desired float32"):
         check(float64_always, backends=["array_api_strict"])
 
@@ -99,7 +100,7 @@ def test_check_reports_a_result_of_the_wrong_dtype():
 def test_check_passes_kldivs_own_functions(like):
     report = check(getattr(kldiv, like), like=like, backends=[*FAST_BACKENDS, "torch"])
     assert report.ok
-    assert {row.backend for row in report.rows} >= set(FAST_BACKENDS)
+    assert {row.backend for row in report.rows} >= {b.name for b in backends(FAST_BACKENDS)}
 
 
 def test_check_runs_every_installed_backend_and_dtype_by_default():

@@ -74,8 +74,18 @@ def _dtype_name(dtype: Any) -> str:
 def to_numpy(array: Array) -> np.ndarray:
     """A NumPy copy of any library's array: computes Dask graphs, moves GPU arrays to the host.
 
-    bfloat16 (which NumPy lacks) comes back as float32, exactly.
+    Parameters
+    ----------
+    array : array
+        An array of any array-API library, on any device.
 
+    Returns
+    -------
+    numpy.ndarray
+        Its values in its dtype; bfloat16 (which NumPy lacks) comes back as float32, exactly.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> to_numpy(xp.asarray([1.0, 2.0]))
     array([1., 2.])

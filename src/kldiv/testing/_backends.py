@@ -32,7 +32,16 @@ FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
 class BackendUnavailable(Exception):
-    """The backend's library is not installed, or its device is missing here."""
+    """The backend's library is not installed, or its device is missing here.
+
+    Examples
+    --------
+    >>> try:
+    ...     Backend.CUPY.load()
+    ... except BackendUnavailable as error:
+    ...     print("cupy" in str(error))
+    True
+    """
 
 
 class Backend(enum.Enum):
@@ -130,7 +139,16 @@ class LoadedBackend:
 def backends(names: Iterable[str | Backend] | None = None) -> list[LoadedBackend]:
     """The backends installed here among ``names`` (default: every :class:`Backend`).
 
-    GPU backends count only when a GPU is present.
+    Parameters
+    ----------
+    names : iterable of str or Backend, optional
+        The backends wanted, in the order wanted; a name that is no :class:`Backend` is a
+        ``ValueError``.
+
+    Returns
+    -------
+    list of LoadedBackend
+        Those installed here; GPU backends count only when a GPU is present.
 
     Examples
     --------
@@ -149,6 +167,16 @@ def backends(names: Iterable[str | Backend] | None = None) -> list[LoadedBackend
 def float_dtypes(xp: Any) -> list[Any]:
     """The real floating dtypes of namespace ``xp``, widest first.
 
+    Parameters
+    ----------
+    xp : namespace
+        An array-API namespace.
+
+    Returns
+    -------
+    list
+        Its dtype objects among float64, float32, float16 and bfloat16.
+
     Examples
     --------
     >>> import array_api_strict as xp
@@ -158,35 +186,30 @@ def float_dtypes(xp: Any) -> list[Any]:
     return [getattr(xp, name) for name in FLOAT_DTYPES if hasattr(xp, name)]
 
 
-class _ReadOnlyNumpy(ModuleType):
-    """NumPy whose ``asarray`` returns read-only arrays: any in-place write to an input fails."""
+class _Namespace(ModuleType):
+    """A library's namespace whose ``asarray`` is replaced (read-only arrays, GPU arrays)."""
 
-    def __init__(self) -> None:
-        super().__init__("numpy_readonly")
-        self._numpy = importlib.import_module("array_api_compat.numpy")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._numpy, name)
-
-    def asarray(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        array = np.array(self._numpy.asarray(*args, **kwargs), copy=True)
-        array.flags.writeable = False
-        return array
-
-
-class _TorchCuda(ModuleType):
-    """torch whose ``asarray`` puts arrays on the GPU."""
-
-    def __init__(self) -> None:
-        super().__init__("torch_cuda")
-        self._torch = importlib.import_module("array_api_compat.torch")
+    def __init__(self, name: str, base: str, asarray: Callable[..., Any]) -> None:
+        super().__init__(name)
+        self._base = importlib.import_module(base)
+        self._asarray = asarray
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._torch, name)
+        return getattr(self._base, name)
 
     def asarray(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("device", "cuda")
-        return self._torch.asarray(*args, **kwargs)
+        return self._asarray(self._base, *args, **kwargs)
+
+
+def _read_only_asarray(numpy: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+    array = np.array(numpy.asarray(*args, **kwargs), copy=True)
+    array.flags.writeable = False
+    return array
+
+
+def _cuda_asarray(torch: Any, *args: Any, **kwargs: Any) -> Any:
+    kwargs.setdefault("device", "cuda")
+    return torch.asarray(*args, **kwargs)
 
 
 def _import(name: str) -> Any:
@@ -204,7 +227,11 @@ def _numpy(readonly: bool) -> dict[str, Any]:
         return view
 
     return {
-        "xp": _ReadOnlyNumpy() if readonly else _import("array_api_compat.numpy"),
+        "xp": (
+            _Namespace("numpy_readonly", "array_api_compat.numpy", _read_only_asarray)
+            if readonly
+            else _import("array_api_compat.numpy")
+        ),
         "dtypes": FLOAT_DTYPES[:3],
         "_native": native,
         "_host": np.asarray,  # NumPy reductions return scalars, which have no __dlpack__
@@ -228,7 +255,11 @@ def _torch(cuda: bool) -> dict[str, Any]:
         raise BackendUnavailable("torch_cuda: no CUDA device")
     device = "cuda" if cuda else "cpu"
     return {
-        "xp": _TorchCuda() if cuda else _import("array_api_compat.torch"),
+        "xp": (
+            _Namespace("torch_cuda", "array_api_compat.torch", _cuda_asarray)
+            if cuda
+            else _import("array_api_compat.torch")
+        ),
         "dtypes": FLOAT_DTYPES,
         "_native": lambda array: torch.from_dlpack(array).to(device),
         "_host": lambda array: array.detach().cpu(),

@@ -64,6 +64,19 @@ def random_pairs(rng: np.random.Generator, count: int = 36) -> Iterator[tuple[st
     Support sizes come from a small palette so that shapes repeat: JAX compiles every operation
     once per shape, and repeated shapes keep its run short.
 
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of the values.
+    count : int, optional
+        How many pairs.
+
+    Yields
+    ------
+    tuple of (str, (numpy.ndarray, numpy.ndarray))
+        The case name (rank, small or large support, index) and the pair ``(p, q)``: Dirichlet
+        rows or unnormalised rows of scale 1, 1e3 or 1e-3.
+
     Examples
     --------
     >>> pairs = list(random_pairs(np.random.default_rng(0), count=2))
@@ -87,6 +100,16 @@ def _one_hot(rows: int, size: int, positions: np.ndarray) -> np.ndarray:
 
 def edge_pairs(rng: np.random.Generator) -> Iterator[tuple[str, Pair]]:
     """The named edge cases, as probability pairs (zeros become -inf in log space).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of the values.
+
+    Yields
+    ------
+    tuple of (str, (numpy.ndarray, numpy.ndarray))
+        The case name and the pair ``(p, q)``.
 
     Examples
     --------
@@ -117,6 +140,16 @@ def edge_pairs(rng: np.random.Generator) -> Iterator[tuple[str, Pair]]:
 
 def describe_pair(pair: Pair) -> str:
     """Shapes and row sums of a pair, for messages.
+
+    Parameters
+    ----------
+    pair : (numpy.ndarray, numpy.ndarray)
+        ``(p, q)``, rows along the last axis.
+
+    Returns
+    -------
+    str
+        Each array's shape and the range of its row sums.
 
     Examples
     --------

@@ -23,7 +23,16 @@ RANDOM_CASES = 8
 
 @dataclass(frozen=True)
 class CheckRow:
-    """One case on one backend in one dtype: ``status`` is 'ok', 'differs' or 'raises'."""
+    """One case on one backend in one dtype: ``status`` is 'ok', 'differs' or 'raises'.
+
+    ``max_error`` is the largest absolute difference from kldiv (inf where a value is
+    non-finite on one side only); ``message`` says what differs.
+
+    Examples
+    --------
+    >>> CheckRow("d-1", "array_api_strict", "float32", "ok", 0.0).status
+    'ok'
+    """
 
     case: str
     backend: str
@@ -80,7 +89,17 @@ class CheckReport:
 
 
 class CheckFailure(AssertionError):
-    """Raised by :func:`check`; ``report`` holds the whole :class:`CheckReport`."""
+    """Raised by :func:`check`; ``report`` holds the whole :class:`CheckReport`.
+
+    Examples
+    --------
+    >>> import kldiv
+    >>> try:
+    ...     check(lambda p, q: 2 * kldiv.kl_divergence(p, q), backends=["array_api_strict"])
+    ... except CheckFailure as failure:
+    ...     print(len(failure.report.failures) > 0)
+    True
+    """
 
     def __init__(self, message: str, report: CheckReport) -> None:
         super().__init__(message)
