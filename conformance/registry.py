@@ -1,8 +1,6 @@
 """The registration API: one :func:`register` call puts a function in the suite.
 
 >>> import numpy as np
-
-from .tolerances import TOLERANCES, Tolerance
 >>> from conformance.registry import Case, Registry
 >>> registry = Registry()
 >>> entry = registry.register(

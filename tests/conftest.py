@@ -1,42 +1,56 @@
-"""The ``xp`` and ``device`` fixtures: every test runs on every installed backend.
+"""The ``backend``, ``xp`` and ``device`` fixtures: every test runs on every installed backend.
 
-Backends that are not installed are skipped with a reason; GPU backends are skipped when no GPU
-is present. ``xp`` is the namespace tests create arrays with (``xp.asarray`` returns that
-library's native arrays).
+Backends come from :mod:`kldiv.testing`. Those not installed are skipped with the reason; GPU
+backends are skipped when no GPU is present. ``xp`` is the namespace tests create arrays with
+(``xp.asarray`` returns that library's native arrays); while a test runs, the functions its
+module tags with :func:`kldiv.testing.lazy_xp_function` run under ``jax.jit`` when ``xp`` is
+JAX and under a Dask scheduler that refuses to compute when ``xp`` is Dask.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
-from .backends import BACKENDS, GPU_BACKENDS, Backend, load_backend
+import kldiv
+from kldiv.testing import Backend, BackendUnavailable, LoadedBackend, patch_lazy_xp_functions
 
 
-def _params(backends: tuple[Backend, ...]) -> list[object]:
-    return [pytest.param(backend, id=backend.value) for backend in backends]
+def load_backend(backend: Backend) -> LoadedBackend:
+    """``backend`` loaded, or ``pytest.skip`` with the reason it is unavailable."""
+    try:
+        return backend.load()
+    except BackendUnavailable as error:
+        pytest.skip(str(error))
 
 
-@pytest.fixture(params=_params(BACKENDS + GPU_BACKENDS))
-def backend(request: pytest.FixtureRequest) -> Backend:
+@pytest.fixture(params=[pytest.param(backend, id=backend.value) for backend in Backend])
+def backend(request: pytest.FixtureRequest) -> LoadedBackend:
     """The backend under test (skipped when not installed or no GPU)."""
-    load_backend(request.param)
-    return request.param
+    return load_backend(request.param)
 
 
 @pytest.fixture
-def xp(backend: Backend) -> object:
-    """The array namespace of the backend under test."""
-    return load_backend(backend)
+def xp(backend: LoadedBackend, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The array namespace of the backend under test; tagged functions run lazily."""
+    with patch_lazy_xp_functions(request, xp=backend.xp):
+        yield backend.xp
 
 
-@pytest.fixture(params=["array_api_strict", "torch"])
-def device(request: pytest.FixtureRequest) -> tuple[object, object]:
+@pytest.fixture(params=[Backend.ARRAY_API_STRICT, Backend.TORCH], ids=lambda b: b.value)
+def device(request: pytest.FixtureRequest) -> tuple[Any, Any]:
     """``(xp, device)``: a non-default device, to prove results stay where their inputs are."""
-    if request.param == "array_api_strict":
-        strict = pytest.importorskip("array_api_strict")
-        return strict, strict.Device("device1")
-    torch_xp = pytest.importorskip("array_api_compat.torch")
-    pytest.importorskip("torch")
-    import torch
+    loaded = load_backend(request.param)
+    return loaded.xp, loaded.other_device
 
-    return torch_xp, torch.device("meta")
+
+@pytest.fixture
+def validate_args() -> Iterator[None]:
+    """Turn value checks on globally for one test (``kldiv.set_validate_args``), then back."""
+    kldiv.set_validate_args(True)
+    try:
+        yield
+    finally:
+        kldiv.set_validate_args(None)

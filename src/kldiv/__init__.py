@@ -5,7 +5,7 @@ CuPy, JAX, Dask, array-api-strict and any other compliant library, and returns a
 caller's library, on the caller's device, in the caller's dtype.
 """
 
-from . import distributions, gaussian
+from . import distributions, gaussian, testing
 from ._validate import set_validate_args
 from .discrete import (
     KLDivLoss,
@@ -42,6 +42,7 @@ __all__ = [
     "kl_standard_normal",
     "rel_entr",
     "set_validate_args",
+    "testing",
 ]
 
 __version__ = "0.1.0"

@@ -1,9 +1,8 @@
-"""Testing helpers for divergences across array libraries (as :mod:`numpy.testing`).
+"""Comparing arrays of any library: :func:`assert_close`, :data:`TOLERANCES`, :func:`to_numpy`.
 
-:func:`assert_close` compares two arrays of any array-API library: it checks that they are of the
-same library, on the same device, of the same shape and dtype, and only then compares the values
-with per-dtype default tolerances (:data:`TOLERANCES`). Reading values back to the host is what a
-test does; kldiv's own functions never do it.
+:func:`assert_close` checks that two arrays are of the same library, on the same device, of the
+same shape and dtype, and only then compares the values with per-dtype default tolerances.
+Reading values back to the host is what a test does; kldiv's own functions never do it.
 """
 
 from __future__ import annotations
@@ -14,14 +13,33 @@ from typing import Any
 import array_api_compat as compat
 import numpy as np
 
-from ._array import Array
+from .._array import Array
 
-__all__ = ["TOLERANCES", "Tolerance", "assert_close", "to_numpy"]
+__all__ = ["TOLERANCES", "Tolerance", "assert_close", "assert_same_kind", "to_numpy"]
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """A value passes when ``|actual - desired| <= atol + rtol * |desired|``."""
+    """A value passes when ``|actual - desired| <= atol + rtol * |desired|``.
+
+    Parameters
+    ----------
+    rtol : float
+        Relative tolerance: for ordinary values.
+    atol : float
+        Absolute tolerance: for values near 0, where any relative criterion is meaningless.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> tolerance = TOLERANCES["float32"]
+    >>> assert_close(xp.asarray([1.0, 0.0]), xp.asarray([1.0 + 5e-6, 1e-7]),
+    ...              rtol=tolerance.rtol, atol=tolerance.atol)
+    >>> float(tolerance.scaled(1e3).atol)
+    0.001
+    >>> tolerance.for_sqrt()
+    Tolerance(rtol=1e-05, atol=0.001)
+    """
 
     rtol: float
     atol: float
@@ -33,6 +51,10 @@ class Tolerance:
     def scaled(self, scale: float) -> Tolerance:
         """This tolerance with ``atol`` multiplied by ``max(scale, 1)``."""
         return Tolerance(self.rtol, self.atol * max(scale, 1.0))
+
+    def for_sqrt(self) -> Tolerance:
+        """The tolerance of sqrt(D) given this one of D: an error e in D near 0 is sqrt(e)."""
+        return Tolerance(self.rtol, self.atol**0.5)
 
 
 #: Default tolerances per dtype name: kldiv's result in that dtype against a float64 truth.
@@ -52,8 +74,18 @@ def _dtype_name(dtype: Any) -> str:
 def to_numpy(array: Array) -> np.ndarray:
     """A NumPy copy of any library's array: computes Dask graphs, moves GPU arrays to the host.
 
-    bfloat16 (which NumPy lacks) comes back as float32, exactly.
+    Parameters
+    ----------
+    array : array
+        An array of any array-API library, on any device.
 
+    Returns
+    -------
+    numpy.ndarray
+        Its values in its dtype; bfloat16 (which NumPy lacks) comes back as float32, exactly.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> to_numpy(xp.asarray([1.0, 2.0]))
     array([1., 2.])
@@ -168,3 +200,51 @@ def _assert_values_close(
         f"(rtol={tolerance.rtol:g}, atol={tolerance.atol:g}); first at {first}: "
         f"actual {actual[first]!r}, desired {desired[first]!r}"
     )
+
+
+def assert_same_kind(
+    actual: Array, xp: Any, *, dtype: Any = None, device: Any = None, err_msg: str = ""
+) -> None:
+    """Assert that ``actual`` is an array of namespace ``xp``'s library, dtype and device.
+
+    Parameters
+    ----------
+    actual : array
+        The result to check.
+    xp : namespace
+        The namespace whose library ``actual`` must belong to.
+    dtype, device : optional
+        The dtype and device ``actual`` must have (not checked when None).
+    err_msg : str, optional
+        Prepended to the failure message.
+
+    Raises
+    ------
+    AssertionError
+        Naming what differs: library, dtype or device.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> assert_same_kind(xp.asarray([1.0]), xp, dtype=xp.float64)
+    >>> assert_same_kind(xp.asarray([1.0]), xp, dtype=xp.float32)
+    Traceback (most recent call last):
+    ...
+    AssertionError: dtype: actual float64, desired float32
+    """
+    prefix = f"{err_msg}: " if err_msg else ""
+    probe = xp.asarray(0.0)
+    if not compat.is_array_api_obj(actual) or (
+        compat.array_namespace(actual) is not compat.array_namespace(probe)
+    ):
+        raise AssertionError(
+            f"{prefix}library: actual {_describe(actual)}, desired {_describe(probe)}"
+        )
+    if dtype is not None and actual.dtype != dtype:
+        raise AssertionError(
+            f"{prefix}dtype: actual {_dtype_name(actual.dtype)}, desired {_dtype_name(dtype)}"
+        )
+    if device is not None and compat.device(actual) != device:
+        raise AssertionError(
+            f"{prefix}device: actual {compat.device(actual)!r}, desired {device!r}"
+        )

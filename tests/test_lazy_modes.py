@@ -1,0 +1,352 @@
+"""Every public function and method of kldiv runs under ``jax.jit`` and on Dask without computing.
+
+The names come from ``kldiv.__all__`` (modules expanded to their own ``__all__``, classes to their
+public methods): a public name without an entry in :data:`ENTRIES` or :data:`NOT_LAZY` fails
+:func:`test_every_public_name_has_an_entry`, so a new function cannot be forgotten. Each entry
+runs a small call on NumPy (eagerly: the expected values) and then through
+:func:`kldiv.testing.lazy_xp_function` in each mode; the lazy result must be an array of the
+mode's library with the same values.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import array_api_compat as compat
+import numpy as np
+import pytest
+
+import kldiv
+from kldiv import distributions as dist
+from kldiv import gaussian
+from kldiv.testing import (
+    Backend,
+    assert_close,
+    assert_same_kind,
+    lazy_xp_function,
+    patch_lazy_xp_functions,
+)
+
+from .conftest import load_backend
+from .distribution_specs import SAMPLERS
+
+MODES = {"jit": Backend.JAX, "lazy-dask": Backend.DASK}
+
+Arrays = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """``run(*arrays)`` exercises the name; ``inputs(rng)`` makes its NumPy arrays.
+
+    ``xfail`` maps a mode to the reason the name cannot run in it (a strict xfail).
+    """
+
+    run: Callable[..., Any]
+    inputs: Callable[[np.random.Generator], Arrays]
+    xfail: dict[str, str] = field(default_factory=dict)
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def _rows(count: int, shape: tuple[int, ...] = (3, 5)) -> Callable[[np.random.Generator], Arrays]:
+    """``count`` arrays of probability rows (Dirichlet, so no zeros) of ``shape``."""
+    return lambda rng: tuple(
+        rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]) for _ in range(count)
+    )
+
+
+def _normals(count: int) -> Callable[[np.random.Generator], Arrays]:
+    return lambda rng: tuple(rng.normal(size=(4, 3)) for _ in range(count))
+
+
+def _scale_trils(rng: np.random.Generator, size: int = 3) -> np.ndarray:
+    lower = np.tril(rng.normal(size=(2, size, size)), -1)
+    return lower + np.eye(size) * rng.uniform(0.5, 2.0, size=(2, 1, size))
+
+
+def _mvn_pair(rng: np.random.Generator) -> Arrays:
+    return rng.normal(size=(2, 3)), _scale_trils(rng), rng.normal(size=(2, 3)), _scale_trils(rng)
+
+
+def _low_rank_pair(rng: np.random.Generator) -> Arrays:
+    def one() -> Arrays:
+        return rng.normal(size=(2, 3)), rng.normal(size=(2, 3, 2)), rng.uniform(0.5, 2, (2, 3))
+
+    return (*one(), *one())
+
+
+# --- discrete functions and classes -----------------------------------------------------------
+
+
+def _log(xp_array: Any) -> Any:
+    return compat.array_namespace(xp_array).log(xp_array)
+
+
+def _metric_runs(cls: type) -> dict[str, Entry]:
+    """The public methods of a metric class, each in a short stream of updates."""
+
+    def fed(p: Any, q: Any) -> Any:
+        metric = cls()
+        metric.update(p, q)
+        return metric
+
+    def merged(p: Any, q: Any) -> Any:
+        first, second = fed(p, q), fed(q, p)
+        return first.merge(second).compute()
+
+    def reset(p: Any, q: Any) -> Any:
+        metric = fed(p, q)
+        metric.reset()
+        metric.update(q, p)
+        return metric.compute()
+
+    def synced(p: Any, q: Any) -> Any:  # no process group: sync and unsync keep the state
+        return fed(p, q).sync().unsync().compute()
+
+    name = cls.__name__
+    return {
+        name: Entry(lambda p, q: cls()(p, q), _rows(2)),
+        f"{name}.update": Entry(
+            lambda p, q: (fed(p, q).state.sum, fed(p, q).state.count), _rows(2)
+        ),
+        f"{name}.compute": Entry(lambda p, q: fed(p, q).compute(), _rows(2)),
+        f"{name}.forward": Entry(lambda p, q: cls(reduction="none").forward(p, q), _rows(2)),
+        f"{name}.merge": Entry(merged, _rows(2)),
+        f"{name}.reset": Entry(reset, _rows(2)),
+        f"{name}.sync": Entry(synced, _rows(2)),
+        f"{name}.unsync": Entry(synced, _rows(2)),
+    }
+
+
+def _state_of_a_metric(p: Any, q: Any) -> Any:
+    state = kldiv.KLDivergence(reduction="none")
+    state.update(p, q)
+    return state.state.rows
+
+
+DISCRETE: dict[str, Entry] = {
+    "kl_divergence": Entry(lambda p, q: kldiv.kl_divergence(p, q, reduction="none"), _rows(2)),
+    "kl_div": Entry(lambda p, q: kldiv.kl_div(_log(q), p, reduction="batchmean"), _rows(2)),
+    "KLDivLoss": Entry(lambda p, q: kldiv.KLDivLoss(reduction="sum")(_log(q), p), _rows(2)),
+    "rel_entr": Entry(kldiv.rel_entr, _rows(2)),
+    "entropy": Entry(lambda p: kldiv.entropy(p, base=2), _rows(1)),
+    "cross_entropy": Entry(kldiv.cross_entropy, _rows(2)),
+    "js_divergence": Entry(lambda p, q: kldiv.js_divergence(p, q, reduction="sum"), _rows(2)),
+    "js_distance": Entry(kldiv.js_distance, _rows(2)),
+    "jeffreys": Entry(lambda p, q: kldiv.jeffreys(p, q, reduction="none"), _rows(2)),
+    "kl_div_logits": Entry(lambda s, t: kldiv.kl_div_logits(s, t, temperature=2.0), _normals(2)),
+    "MetricState": Entry(_state_of_a_metric, _rows(2)),
+    **_metric_runs(kldiv.KLDivergence),
+    **_metric_runs(kldiv.JensenShannonDivergence),
+}
+
+# --- kldiv.gaussian ---------------------------------------------------------------------------
+
+GAUSSIAN: dict[str, Entry] = {
+    "kl_standard_normal": Entry(
+        lambda mu, log_var: gaussian.kl_standard_normal(mu, log_var, reduction="batchmean"),
+        _normals(2),
+    ),
+    "kl_normal": Entry(gaussian.kl_normal, _normals(4)),
+    "kl_normal_log_ratio": Entry(
+        lambda ratio, distance: gaussian.kl_normal_log_ratio(
+            compat.array_namespace(ratio), ratio, distance**2
+        ),
+        _normals(2),
+    ),
+    "kl_mvn": Entry(gaussian.kl_mvn, _mvn_pair),
+    "kl_mvn_cholesky": Entry(
+        lambda *arrays: gaussian.kl_mvn_cholesky(compat.array_namespace(*arrays), *arrays),
+        _mvn_pair,
+    ),
+}
+for _name in ("kl_mvn", "kl_normal", "kl_standard_normal"):
+    DISCRETE[_name] = GAUSSIAN[_name]
+
+# --- kldiv.distributions: each family as p in a registered pair -------------------------------
+
+
+def _positive(count: int) -> Callable[[np.random.Generator, tuple[int, ...]], Arrays]:
+    return lambda rng, batch: tuple(rng.uniform(0.5, 3.0, size=batch) for _ in range(count))
+
+
+def _loc_scale(rng: np.random.Generator, batch: tuple[int, ...]) -> Arrays:
+    return rng.normal(size=batch), rng.uniform(0.5, 2.0, size=batch)
+
+
+FAMILY_SAMPLERS = {
+    **SAMPLERS,
+    "Dirichlet": lambda rng, batch: (rng.uniform(0.5, 4.0, size=(*batch, 4)),),
+    "Chi2": _positive(1),
+    "Kumaraswamy": _positive(2),
+    "Weibull": _positive(2),
+    "HalfNormal": _positive(1),
+    "LogNormal": _loc_scale,
+    "Laplace": _loc_scale,
+    "Cauchy": _loc_scale,
+    "VonMises": _loc_scale,
+}
+#: The q family of each p family's pair (its own family where not said).
+Q_FAMILY = {"Kumaraswamy": "Beta", "Chi2": "Gamma"}
+
+
+def _family_entry(p_family: str) -> Entry:
+    q_family = Q_FAMILY.get(p_family, p_family)
+    p_count = len(FAMILY_SAMPLERS[p_family](np.random.default_rng(0), (3,)))
+
+    def inputs(rng: np.random.Generator) -> Arrays:
+        return (*FAMILY_SAMPLERS[p_family](rng, (3,)), *FAMILY_SAMPLERS[q_family](rng, (3,)))
+
+    def run(*arrays: Any) -> Any:
+        p = getattr(dist, p_family)(*arrays[:p_count])
+        return dist.kl_divergence(p, getattr(dist, q_family)(*arrays[p_count:]))
+
+    return Entry(run, inputs)
+
+
+def _several_pairs(loc: Any, scale: Any, rate: Any, low: Any, width: Any) -> Any:
+    return (
+        dist.kl_divergence(dist.Normal(loc, scale), dist.Gumbel(loc + 1, scale)),
+        dist.kl_divergence(dist.Gamma(rate, rate), dist.Exponential(rate)),
+        dist.kl_divergence(dist.Uniform(low, low + width), dist.Normal(loc, scale)),
+    )
+
+
+def _independent(loc_p: Any, scale_p: Any, loc_q: Any, scale_q: Any) -> Any:
+    p = dist.Independent(dist.Normal(loc_p, scale_p), 1)
+    return dist.kl_divergence(p, dist.Independent(dist.Normal(loc_q, scale_q), 1))
+
+
+def _mvn(loc_p: Any, tril_p: Any, loc_q: Any, tril_q: Any) -> Any:
+    p = dist.MultivariateNormal(loc_p, scale_tril=tril_p)
+    return dist.kl_divergence(p, dist.MultivariateNormal(loc_q, scale_tril=tril_q))
+
+
+def _low_rank(*arrays: Any) -> Any:
+    p = dist.LowRankMultivariateNormal(*arrays[:3])
+    return dist.kl_divergence(p, dist.LowRankMultivariateNormal(*arrays[3:]))
+
+
+DISTRIBUTIONS: dict[str, Entry] = {
+    **{family: _family_entry(family) for family in FAMILY_SAMPLERS},
+    "kl_divergence": Entry(
+        _several_pairs,
+        lambda rng: (
+            rng.normal(size=3),
+            rng.uniform(0.5, 2, 3),
+            rng.uniform(0.5, 3, 3),
+            rng.normal(size=3),
+            rng.uniform(0.5, 2, 3),
+        ),
+    ),
+    "Independent": Entry(
+        _independent, lambda rng: (*_loc_scale(rng, (2, 3)), *_loc_scale(rng, (2, 3)))
+    ),
+    "MultivariateNormal": Entry(_mvn, _mvn_pair),
+    "LowRankMultivariateNormal": Entry(_low_rank, _low_rank_pair),
+}
+
+ENTRIES: dict[str, Entry] = {
+    **DISCRETE,
+    **{f"gaussian.{name}": entry for name, entry in GAUSSIAN.items()},
+    **{f"distributions.{name}": entry for name, entry in DISTRIBUTIONS.items()},
+}
+
+#: Public names that run no array code of their own, with the reason.
+NOT_LAZY = {
+    "set_validate_args": "sets a global flag; runs no array code",
+    "distributions.Distribution": "the base class: every family above exercises it",
+    "distributions.register_kl": "registers a Python function; runs no array code",
+    "testing.*": "test helpers: they read values back to the host by design",
+}
+
+
+def public_names() -> list[str]:
+    """``kldiv.__all__`` with modules expanded to their ``__all__`` and classes to methods."""
+    names = []
+    for name in kldiv.__all__:
+        value = getattr(kldiv, name)
+        if inspect.ismodule(value):
+            names += [f"{name}.{member}" for member in value.__all__]
+        else:
+            names.append(name)
+    methods = []
+    for name in names:
+        value = _resolve(name)
+        if inspect.isclass(value) and "." not in name:
+            methods += [
+                f"{name}.{method}"
+                for method, member in {**_inherited(value), **vars(value)}.items()
+                if not method.startswith("_") and inspect.isfunction(member)
+            ]
+    return sorted(set(names + methods))
+
+
+def _inherited(cls: type) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for base in reversed(cls.__mro__[1:-1]):
+        members.update(vars(base))
+    return members
+
+
+def _resolve(name: str) -> Any:
+    value: Any = kldiv
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _not_lazy_reason(name: str) -> str | None:
+    module = name.split(".")[0]
+    return NOT_LAZY.get(name) or NOT_LAZY.get(f"{module}.*")
+
+
+def test_every_public_name_has_an_entry() -> None:
+    missing = [n for n in public_names() if n not in ENTRIES and not _not_lazy_reason(n)]
+    assert not missing, f"public names with no lazy-mode entry (add one to ENTRIES): {missing}"
+    stale = sorted(set(ENTRIES) - set(public_names()))
+    assert not stale, f"entries for names that are not public: {stale}"
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for name in public_names():
+        for mode in MODES:
+            reason = _not_lazy_reason(name)
+            entry = ENTRIES.get(name)
+            marks: list[Any] = []
+            if reason:
+                marks = [pytest.mark.skip(reason=reason)]
+            elif entry is not None and mode in entry.xfail:
+                marks = [pytest.mark.xfail(reason=entry.xfail[mode], strict=True)]
+            cases.append(pytest.param(name, mode, marks=marks, id=f"{name}-{mode}"))
+    return cases
+
+
+def _arrays(result: Any) -> list[Any]:
+    if isinstance(result, tuple | list):
+        return [array for item in result for array in _arrays(item)]
+    return [result]
+
+
+@pytest.mark.parametrize(("name", "mode"), _cases())
+def test_runs_lazily(name: str, mode: str) -> None:
+    entry = ENTRIES[name]
+    backend = load_backend(MODES[mode])
+    inputs = entry.inputs(np.random.default_rng(0))
+    expected = _arrays(entry.run(*inputs))
+    test_module = types.ModuleType("lazy_entry")
+    test_module.run = lambda *arrays: entry.run(*arrays)
+    lazy_xp_function(test_module.run)
+    with patch_lazy_xp_functions(test_module, xp=backend.xp):
+        result = _arrays(test_module.run(*(backend.from_numpy(a, "float64") for a in inputs)))
+    assert len(result) == len(expected)
+    for actual, desired in zip(result, expected, strict=True):
+        assert_same_kind(actual, backend.xp, err_msg=name)
+        assert_close(actual, np.asarray(desired), rtol=1e-10, atol=1e-12, err_msg=name)
