@@ -109,13 +109,28 @@ def expm1_minus_identity(xp: Namespace, x: Array) -> Array:
 __all__ += ["kl_logits_gradients", "kl_logits_rows"]
 
 
+def _shifted_exp_sum(xp: Namespace, logits: Array, axis: int) -> tuple[Array, Array, Array]:
+    """``exp(logits - peak)``, its sum along ``axis`` and the log-sum-exp (both kept, size 1).
+
+    ``peak`` is the row maximum where finite (0 otherwise): all ``-inf`` rows give ``-inf``, a
+    ``+inf`` logit gives ``+inf``, NaN propagates.
+    """
+    peak = xp.max(logits, axis=axis, keepdims=True)
+    safe_peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
+    shifted_exp = xp.exp(logits - safe_peak)
+    total = xp.sum(shifted_exp, axis=axis, keepdims=True)
+    return shifted_exp, total, xp.log(total) + safe_peak
+
+
 def kl_logits_rows(
     xp: Namespace, input_logits: Array, target_logits: Array, axis: int
 ) -> tuple[Array, Array, Array]:
     """Per-row KL(softmax(target) ‖ softmax(input)) along ``axis``, and both log-sum-exps.
 
-    All three keep ``axis`` (size 1). A target logit of ``-inf`` contributes 0, even where the
-    input logit is ``-inf``; ``+inf`` and NaN propagate.
+    All three keep ``axis`` (size 1). KL = Σ p (target - input) + lse(input) - lse(target), with
+    p = softmax(target): two exponentials per element pair, no log-probabilities stored. A
+    target logit of ``-inf`` contributes 0, even where the input logit is ``-inf``; ``+inf`` and
+    NaN give NaN or +inf through the log-sum-exps, as the elementwise form does.
 
     >>> import array_api_strict as xp
     >>> rows, lse_input, lse_target = kl_logits_rows(
@@ -124,10 +139,12 @@ def kl_logits_rows(
     >>> rows
     Array([[0.69314718]], dtype=array_api_strict.float64)
     """
-    lse_input = logsumexp(xp, input_logits, axis, keepdims=True)
-    lse_target = logsumexp(xp, target_logits, axis, keepdims=True)
-    terms = xlog_ratio_log(xp, target_logits - lse_target, input_logits - lse_input)
-    return xp.sum(terms, axis=axis, keepdims=True), lse_input, lse_target
+    lse_input = _shifted_exp_sum(xp, input_logits, axis)[2]
+    target_exp, target_total, lse_target = _shifted_exp_sum(xp, target_logits, axis)
+    weighted = target_exp * (target_logits - input_logits)
+    weighted = xp.where(target_exp > 0, weighted, xp.zeros_like(weighted))
+    cross = xp.sum(weighted, axis=axis, keepdims=True) / target_total
+    return cross + (lse_input - lse_target), lse_input, lse_target
 
 
 def kl_logits_gradients(
