@@ -73,7 +73,7 @@ def _torch_summed_row_kl() -> Any:
             return torch.sum(row_values[0])
 
         @staticmethod
-        @once_differentiable  # type: ignore[misc]
+        @once_differentiable
         def backward(ctx: Any, grad_output: Array) -> tuple[Array | None, ...]:
             student, teacher, *row_values = ctx.saved_tensors
             input_needed, target_needed = ctx.needs_input_grad[:2]

@@ -156,8 +156,11 @@ def kl_div_logits_values(
     if size is None or size <= BLOCK_ELEMENTS or is_lazy(student, teacher):
         total = summed_row_kl(xp, student, teacher, temperature, RowBlocks(axis))
     else:
-        laid_shape = _laid_out_shape(shape, axis)  # type: ignore[arg-type]
-        laid_student, laid_teacher = xp.reshape(student, laid_shape), xp.reshape(teacher, laid_shape)
+        laid_shape = _laid_out_shape(shape, axis)
+        laid_student, laid_teacher = (
+            xp.reshape(student, laid_shape),
+            xp.reshape(teacher, laid_shape),
+        )
         total = summed_row_kl(
             xp, laid_student, laid_teacher, temperature, RowBlocks.laid_out(laid_shape)
         )
