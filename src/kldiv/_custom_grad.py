@@ -46,7 +46,7 @@ def summed_row_kl(
             return _torch_summed_row_kl().apply(student, teacher, float(temperature), blocks)
         if is_jax_namespace(xp):
             return _jax_summed_row_kl()(student, teacher, float(temperature), blocks)
-    return xp.sum(blocks.row_values(xp, student, teacher, temperature)[0])
+    return blocks.total(xp, student, teacher, temperature)
 
 
 def _torch_needs_gradient(student: Array, teacher: Array) -> bool:
@@ -67,7 +67,13 @@ def _torch_summed_row_kl() -> Any:
         def forward(
             ctx: Any, student: Array, teacher: Array, temperature: float, blocks: RowBlocks
         ) -> Array:
-            row_values = blocks.row_values(torch_xp, student, teacher, temperature)
+            row_shape = list(student.shape)
+            row_shape[blocks.axis] = 1
+            row_values = [student.new_empty(row_shape) for _ in range(3)]
+            for index in blocks.indices(student.ndim):  # written in place: no per-block pieces
+                values = blocks.block_values(torch_xp, student, teacher, temperature, index)
+                for saved, value in zip(row_values, values, strict=True):
+                    saved[index] = value
             ctx.save_for_backward(student, teacher, *row_values)
             ctx.temperature, ctx.blocks = temperature, blocks
             return torch.sum(row_values[0])
@@ -100,7 +106,7 @@ def _jax_summed_row_kl() -> Any:
     import jax.numpy as jnp
 
     def summed(student: Array, teacher: Array, temperature: float, blocks: RowBlocks) -> Array:
-        return forward(student, teacher, temperature, blocks)[0]
+        return blocks.total(jnp, student, teacher, temperature)
 
     def forward(
         student: Array, teacher: Array, temperature: float, blocks: RowBlocks

@@ -70,17 +70,25 @@ class RowBlocks:
             blocks.append(tuple(whole))
         return blocks
 
+    def block_values(
+        self,
+        xp: Namespace,
+        student: Array,
+        teacher: Array,
+        temperature: float | Array,
+        index: tuple[slice, ...],
+    ) -> tuple[Array, Array, Array]:
+        """Per-row KL and both log-sum-exps (``axis`` kept) of the scaled block ``index``."""
+        return kl_logits_rows(
+            xp, scaled(student[index], temperature), scaled(teacher[index], temperature), self.axis
+        )
+
     def row_values(
         self, xp: Namespace, student: Array, teacher: Array, temperature: float | Array
     ) -> tuple[Array, Array, Array]:
-        """Per-row KL and both log-sum-exps of the scaled logits (``axis`` kept), by blocks."""
+        """:meth:`block_values` of every block, joined along ``blocked_axis``."""
         parts = [
-            kl_logits_rows(
-                xp,
-                scaled(student[index], temperature),
-                scaled(teacher[index], temperature),
-                self.axis,
-            )
+            self.block_values(xp, student, teacher, temperature, index)
             for index in self.indices(student.ndim)
         ]
         if len(parts) == 1:
@@ -90,6 +98,16 @@ class RowBlocks:
             for position in range(3)
         )
         return rows, lse_input, lse_target
+
+    def total(
+        self, xp: Namespace, student: Array, teacher: Array, temperature: float | Array
+    ) -> Array:
+        """The sum of every row's KL, accumulated block by block (no per-row array is kept)."""
+        total = None
+        for index in self.indices(student.ndim):
+            block_total = xp.sum(self.block_values(xp, student, teacher, temperature, index)[0])
+            total = block_total if total is None else total + block_total
+        return total
 
     def gradients(
         self,
@@ -127,7 +145,7 @@ def _known_size(shape: tuple[int | None, ...]) -> int | None:
 
 
 def _divisor(shape: tuple[int | None, ...], reduction: str) -> float:
-    """The number of elements ('mean') or the size of axis 0 ('batchmean'); NaN for none."""
+    """The number of elements ('mean') or the size of axis 0 ('batchmean'); NaN if 0."""
     count = math.prod(shape) if reduction == "mean" else shape[0]  # type: ignore[arg-type]
     return float("nan") if count == 0 else float(count)  # type: ignore[arg-type]
 
