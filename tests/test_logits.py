@@ -104,10 +104,11 @@ def test_infinite_and_nan_logits_propagate(xp, tiny_blocks):
     student, teacher = _logit_pair((4, 6), -1, input_neg_inf=False)
     student[0, 3] = -np.inf  # the target has mass there: +inf
     teacher[1, 4] = np.nan
-    expected = np.asarray([np.inf, np.nan, 0.0, 0.0])
-    expected[2:] = to_numpy(
-        kldiv.kl_div_logits(xp.asarray(student[2:]), xp.asarray(teacher[2:]), reduction="none")
-    ).sum(-1)
+    student[2, 5] = np.inf
+    expected = np.asarray([np.inf, np.nan, np.nan, 0.0])
+    expected[3] = to_numpy(
+        kldiv.kl_div_logits(xp.asarray(student[3]), xp.asarray(teacher[3]), reduction="none")
+    ).sum()
     rows = [
         kldiv.kl_div_logits(
             xp.asarray(student[i : i + 1]), xp.asarray(teacher[i : i + 1]), reduction="sum"
@@ -226,6 +227,19 @@ def test_torch_backward_saves_nothing_as_large_as_the_logits(tiny_blocks):
     large = [t for t in saved if t.numel() == student.numel()]
     assert all(t.data_ptr() in (student.data_ptr(), teacher.data_ptr()) for t in large)
     assert len(saved) == len(large) + 3  # the row KL and the two log-sum-exps
+
+
+def test_torch_gradient_reaches_a_tensor_temperature(tiny_blocks):
+    torch = pytest.importorskip("torch")
+    student, teacher = (torch.tensor(a, requires_grad=True) for a in _logit_pair((4, 9), 0))
+    temperature = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    kldiv.kl_div_logits(student, teacher, temperature=temperature, axis=0).backward()
+    reference = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    terms = kldiv.kl_div_logits(
+        student.detach(), teacher.detach(), temperature=reference, reduction="none", axis=0
+    )
+    (terms.sum() / terms.shape[0]).backward()
+    assert_close(temperature.grad, reference.grad)
 
 
 def test_torch_without_gradient_records_nothing(tiny_blocks):
