@@ -8,8 +8,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ._array import Array, prepare
-from ._metric_state import MetricState, combine, library
+from array_api_compat import is_torch_namespace
+
+from ._array import Array
+from ._metric_state import MetricState, combine
 
 __all__ = ["process_group", "sync_state"]
 
@@ -32,7 +34,7 @@ def _describe(state: MetricState) -> tuple[str, Any, tuple[int, ...] | None]:
     """(kind, dtype, row shape) of a state: what the ranks agree on before exchanging arrays."""
     if state.empty:
         return "empty", None, None
-    kind = "torch" if state.xp is not None and "torch" in library(state.xp) else "other"
+    kind = "torch" if is_torch_namespace(state.xp) else "other"
     rows = tuple(state.rows[0].shape[1:]) if state.rows else None
     return kind, state.dtype, rows
 
@@ -52,15 +54,11 @@ def sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) -> 
         raise TypeError("cannot sync: ranks hold states of different array libraries")
     if not kinds:
         return state
-    arrays: list[Any] = [None] * world  # modules do not pickle: send the arrays, not the state
-    dist.all_gather_object(arrays, None if state.empty else (state.sum, state.count, state.rows))
+    states: list[Any] = [None] * world  # a state pickles: its namespace is resolved again
+    dist.all_gather_object(states, state)
     merged = MetricState()
-    for (_, (_, dtype, _)), received in zip(described, arrays, strict=True):
-        if received is not None:
-            total, count, rows = received
-            context, _ = prepare(sum=total)
-            rank_state = MetricState(total, count, rows, dtype, context.xp, context.device)
-            merged = combine(merged, rank_state, "another rank's state")
+    for rank_state in states:
+        merged = combine(merged, rank_state, "another rank's state")
     return merged
 
 
@@ -89,8 +87,7 @@ def _sync_torch(
     if keep_rows:
         trailing = next(shape for _, _, shape in described if shape is not None)
         rows = (_gather_rows(dist, torch, state, trailing, dtype, device),)
-    context, _ = prepare(total=total)
-    return MetricState(total, count, rows, dtype, context.xp, context.device)
+    return MetricState.from_arrays(total, count, rows, dtype)
 
 
 def _gather_rows(

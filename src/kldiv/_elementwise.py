@@ -14,8 +14,11 @@ from ._array import Array, Namespace
 
 __all__ = [
     "expm1_minus_identity",
+    "log_midpoint",
+    "log_ratio",
     "log_softmax",
     "logsumexp",
+    "sqrt_at_least_zero",
     "xlog_ratio",
     "xlog_ratio_log",
     "xlog_ratio_mixed",
@@ -35,17 +38,30 @@ def xlogy(xp: Namespace, x: Array, y: Array) -> Array:
     return xp.where(no_mass, zero_unless_nan(xp, y), x * xp.log(xp.where(no_mass, 1.0, y)))
 
 
-def xlog_ratio(xp: Namespace, x: Array, y: Array, scale: Array | None = None) -> Array:
-    """``x * log(scale * x / y)``, 0 where ``x == 0`` (even where ``y`` is 0).
+def log_ratio(xp: Namespace, x: Array, y: Array) -> Array:
+    """``log(x / y)``, one logarithm where the quotient is a normal number.
 
-    One logarithm per element; ``x > 0, y = 0`` gives +inf; ``x < 0 < y`` gives NaN. ``scale``
-    (positive, broadcast) folds a normalisation into the logarithm: no array is divided by its
-    sum. Where ``x == 0`` the term is ``0 * log(scale) = 0`` without a second ``where``;
-    gradients stay finite there.
+    Where ``x / y`` overflows, underflows or is subnormal (rows of very different scale), it is
+    ``log(x) - log(y)`` instead, chosen elementwise: the quotient's own rounding would lose
+    digits or give ±inf there (as SciPy's ``rel_entr`` falls back). ``y = 0 < x`` gives +inf,
+    a negative argument NaN.
+    """
+    finfo = xp.finfo(x.dtype)
+    ratio = x / y
+    normal = (ratio >= finfo.smallest_normal) & (ratio <= finfo.max)
+    one = xp.ones_like(ratio)
+    fallback = xp.log(xp.where(normal, one, x)) - xp.log(xp.where(normal, one, y))
+    return xp.where(normal, xp.log(xp.where(normal, ratio, one)), fallback)
+
+
+def xlog_ratio(xp: Namespace, x: Array, y: Array) -> Array:
+    """``x * log(x / y)``, 0 where ``x == 0`` (even where ``y`` is 0).
+
+    ``x > 0, y = 0`` gives +inf; ``x < 0 < y`` gives NaN; exact where ``x / y`` leaves the
+    normal range (:func:`log_ratio`). Gradients stay finite where ``x == 0``.
     """
     no_mass = x == 0
-    ratio = xp.where(no_mass, 1.0, x) / xp.where(no_mass, 1.0, y)
-    return x * xp.log(ratio if scale is None else ratio * scale)
+    return x * log_ratio(xp, xp.where(no_mass, 1.0, x), xp.where(no_mass, 1.0, y))
 
 
 def xlog_ratio_mixed(xp: Namespace, x: Array, log_y: Array) -> Array:
@@ -63,6 +79,28 @@ def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
     safe_log_x = xp.where(no_mass, 0.0, log_x)
     terms = xp.exp(safe_log_x) * (safe_log_x - xp.where(no_mass, 0.0, log_y))
     return xp.where(no_mass, zero_unless_nan(xp, log_y), terms)
+
+
+def log_midpoint(xp: Namespace, log_x: Array, log_y: Array) -> Array:
+    """``log((exp(log_x) + exp(log_y)) / 2)``: the log of the mixture ½(x + y).
+
+    -inf where both are -inf, with finite (zero) gradients there, where ``logaddexp`` alone
+    gives NaN gradients.
+    """
+    both_empty = (log_x == -xp.inf) & (log_y == -xp.inf)
+    zero = xp.zeros_like(log_x)
+    mixed = xp.logaddexp(xp.where(both_empty, zero, log_x), xp.where(both_empty, zero, log_y))
+    return xp.where(both_empty, -xp.inf, mixed - math.log(2.0))
+
+
+def sqrt_at_least_zero(xp: Namespace, x: Array) -> Array:
+    """``sqrt(max(x, 0))`` with gradient 0 (a subgradient) where ``x <= 0``, not NaN or inf.
+
+    For distances that are square roots of divergences: at p = q the divergence is 0 and the
+    square root's derivative diverges; 0 is the subgradient of the distance's minimum there.
+    """
+    positive = x > 0
+    return xp.where(positive, xp.sqrt(xp.where(positive, x, xp.ones_like(x))), xp.zeros_like(x))
 
 
 def logsumexp(xp: Namespace, x: Array, axis: int, keepdims: bool = False) -> Array:

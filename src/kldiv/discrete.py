@@ -11,7 +11,15 @@ import math
 from typing import Any
 
 from ._array import Array, Context, broadcast_shapes, ignore_fp_warnings, normalize_axis, prepare
-from ._elementwise import xlog_ratio, xlog_ratio_log, xlog_ratio_mixed, xlogy
+from ._elementwise import (
+    log_midpoint,
+    log_ratio,
+    sqrt_at_least_zero,
+    xlog_ratio,
+    xlog_ratio_log,
+    xlog_ratio_mixed,
+    xlogy,
+)
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows
 from ._validate import (
@@ -71,33 +79,32 @@ def _normalized(context: Context, probs: Array, axis: int) -> Array:
     return probs / context.xp.sum(probs, axis=axis, keepdims=True)
 
 
-def _nan_where_negative(context: Context, rows: Array, axis: int, *probs: Array) -> Array:
-    """``rows`` with NaN for every row where a probability is negative.
+def _nan_where_invalid(context: Context, rows: Array, axis: int, p: Array, q: Array) -> Array:
+    """``rows`` with NaN for every row that holds a negative probability or has no support.
 
-    The terms are NaN there already unless both p and q are negative; this row-level check makes
-    the rule hold always (``any`` rather than ``min``: it has an identity on empty rows).
+    The terms are NaN there already unless both p and q are negative or the row is empty (a
+    sum over nothing is 0); this row-level check makes the rule hold always (``any`` rather
+    than ``min``: it has an identity on empty rows).
     """
     xp = context.xp
-    negative = xp.any(probs[0] < 0, axis=axis)
-    for other in probs[1:]:
-        negative = negative | xp.any(other < 0, axis=axis)
-    return xp.where(negative, xp.nan, rows)
+    invalid = xp.any(p < 0, axis=axis) | xp.any(q < 0, axis=axis)
+    if p.shape[axis] == 0:
+        invalid = xp.ones_like(invalid)
+    return xp.where(invalid, xp.nan, rows)
 
 
 def kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
-    """KL(P ‖ Q) per row: rows renormalised when ``log_prob`` is False.
+    """KL(P ‖ Q) = Σ P log(P / Q) per row, P = p / Σp and Q = q / Σq unless ``log_prob``.
 
-    KL(p/Sp ‖ q/Sq) = (1/Sp) Σ p log((p/q)·(Sq/Sp)): the normalisation folds into the logarithm
-    (no array divided by its sum), and the log of the whole ratio keeps near-equal rows exact.
+    The rows are normalised before the quotient, so rows of very different scale neither
+    overflow nor underflow; one logarithm per element where P / Q is a normal number.
     """
     xp = context.xp
     if log_prob:
         return xp.sum(xlog_ratio_log(xp, p, q), axis=axis)
-    sum_p = xp.sum(p, axis=axis, keepdims=True)
-    sum_q = xp.sum(q, axis=axis, keepdims=True)
-    terms = xlog_ratio(xp, p, q, scale=sum_q / sum_p)
-    rows = xp.sum(terms, axis=axis) / xp.squeeze(sum_p, axis=axis)
-    return _nan_where_negative(context, rows, axis, p, q)
+    probs_p, probs_q = _normalized(context, p, axis), _normalized(context, q, axis)
+    rows = xp.sum(xlog_ratio(xp, probs_p, probs_q), axis=axis)
+    return _nan_where_invalid(context, rows, axis, p, q)
 
 
 def _in_base(context: Context, values: Array, base: float | None) -> Array:
@@ -114,8 +121,9 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     """Elementwise relative entropy ``p * log(p / q)``, with SciPy's conventions.
 
     ``0`` where ``p = 0, q >= 0``; ``+inf`` where ``p < 0`` or ``q <= 0 < p`` (SciPy's rule);
-    NaN where either is NaN. Near ``p = q`` it is ``p * log1p((p - q) / q)``, exact to rounding
-    (as SciPy). Broadcasts ``p`` and ``q``.
+    NaN where either is NaN. Near ``p = q`` it is ``p * log1p((p - q) / q)``, exact to rounding,
+    and where ``p / q`` overflows, underflows or is subnormal it is ``p * (log p - log q)`` (both
+    as SciPy). Broadcasts ``p`` and ``q``.
 
     >>> import array_api_strict as xp
     >>> rel_entr(xp.asarray([0.5, 0.0]), xp.asarray([0.25, 0.0]))
@@ -127,13 +135,13 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     xp = context.xp
     both_positive = (p > 0) & (q > 0)
     safe_p, safe_q = xp.where(both_positive, p, 1.0), xp.where(both_positive, q, 1.0)
-    ratio = safe_p / safe_q
-    near_one = xp.abs(ratio - 1) < 0.5
-    log_ratio = xp.where(near_one, xp.log1p((safe_p - safe_q) / safe_q), xp.log(ratio))
-    edge = xp.where((p == 0) & (q >= 0), 0.0, xp.full_like(ratio, xp.inf))
+    near_one = xp.abs(safe_p / safe_q - 1) < 0.5
+    log_near_one = xp.log1p((safe_p - safe_q) / xp.where(near_one, safe_q, 1.0))
+    log_ratio_pq = xp.where(near_one, log_near_one, log_ratio(xp, safe_p, safe_q))
+    edge = xp.where((p == 0) & (q >= 0), 0.0, xp.full_like(safe_p, xp.inf))
     either = p + q
     edge = xp.where(xp.isnan(either), either, edge)
-    return context.finish(xp.where(both_positive, p * log_ratio, edge))
+    return context.finish(xp.where(both_positive, p * log_ratio_pq, edge))
 
 
 @ignore_fp_warnings
@@ -267,7 +275,7 @@ def cross_entropy(
     context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
     xp = context.xp
     terms = xlogy(xp, _normalized(context, p, axis), _normalized(context, q, axis))
-    rows = _nan_where_negative(context, -xp.sum(terms, axis=axis), axis, p, q)
+    rows = _nan_where_invalid(context, -xp.sum(terms, axis=axis), axis, p, q)
     return context.finish(_in_base(context, rows, base))
 
 
@@ -275,13 +283,13 @@ def js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> 
     """½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row."""
     xp = context.xp
     if log_prob:
-        log_m = xp.logaddexp(p, q) - math.log(2.0)
+        log_m = log_midpoint(xp, p, q)
         terms = xlog_ratio_log(xp, p, log_m) + xlog_ratio_log(xp, q, log_m)
         return xp.sum(terms, axis=axis) / 2
     probs_p, probs_q = _normalized(context, p, axis), _normalized(context, q, axis)
     m = (probs_p + probs_q) / 2
     rows = xp.sum(xlog_ratio(xp, probs_p, m) + xlog_ratio(xp, probs_q, m), axis=axis) / 2
-    return _nan_where_negative(context, rows, axis, p, q)
+    return _nan_where_invalid(context, rows, axis, p, q)
 
 
 @ignore_fp_warnings
@@ -330,7 +338,7 @@ def js_distance(
     context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
     xp = context.xp
     divergence = _in_base(context, js_rows(context, p, q, axis, log_prob=False), base)
-    return context.finish(xp.sqrt(xp.clip(divergence, min=0)))
+    return context.finish(sqrt_at_least_zero(xp, divergence))
 
 
 @ignore_fp_warnings
