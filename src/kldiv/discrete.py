@@ -25,7 +25,6 @@ from ._blocked import blocked_rows
 from ._elementwise import (
     log_midpoint,
     log_ratio,
-    log_softmax,
     sqrt_at_least_zero,
     xlog_ratio,
     xlog_ratio_log,
@@ -33,6 +32,7 @@ from ._elementwise import (
     xlogy,
 )
 from ._fast import kl_div_block_kernel, kl_div_total, kl_row_kernel
+from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
 from ._validate import (
     check_finite_or_neg_inf,
@@ -433,20 +433,48 @@ def kl_div_logits(
     """KL(softmax(target / T) ‖ softmax(input / T)) from raw logits, e.g. for distillation.
 
     Equal to ``kl_div(log_softmax(input / T), log_softmax(target / T), log_target=True,
-    reduction=...)``, computed stably (logsumexp with the row maximum). No T² factor: Hinton-style
-    losses multiply by T² themselves.
+    reduction=...)``, computed stably (log-sum-exp with the row maximum) and, for reduced results,
+    in bounded memory: blocks of rows at a time, keeping per-row scalars only. On torch and JAX
+    the gradient is defined directly (softmax differences recomputed block by block), so a
+    backward pass needs no more than the gradient itself. No T² factor: Hinton-style losses
+    multiply by T² themselves.
 
+    Parameters
+    ----------
+    input_logits : array
+        Logits of the model being trained (q = softmax(input_logits / T) along ``axis``).
+    target_logits : array
+        Logits of the target (p = softmax(target_logits / T)); broadcast with ``input_logits``.
+        A target logit of ``-inf`` contributes 0, even where the input logit is ``-inf``.
+    temperature : float, optional
+        T > 0, dividing both logit arrays.
+    reduction : {'batchmean', 'sum', 'mean', 'none'}, optional
+        Of the pointwise terms p (log p - log q), as :func:`kl_div`: 'batchmean' divides their
+        sum by the size of the first axis (the KL per sample for 2-D logits), 'mean' by the number
+        of elements, 'none' keeps them.
+    axis : int, optional
+        The vocabulary (distribution) axis.
+    validate_args : bool, optional
+        Check the values (no NaN, no ``+inf``); default off (see :func:`set_validate_args`).
+
+    Returns
+    -------
+    array
+        A 0-d array, or the pointwise terms for 'none', in the inputs' dtype (16-bit inputs
+        compute in float32).
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> kl_div_logits(xp.asarray([[0.0, 0.0]]), xp.asarray([[0.0, 0.0]]))
     Array(0., dtype=array_api_strict.float64)
+    >>> kl_div_logits(xp.asarray([[0.0, 0.0]]), xp.asarray([[0.0, -xp.inf]]), temperature=2.0)
+    Array(0.69314718, dtype=array_api_strict.float64)
     """
     check_positive_number("temperature", temperature)
     context, (student, teacher) = prepare(input_logits=input_logits, target_logits=target_logits)
     _check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
     student, teacher = _broadcast(context, input_logits=student, target_logits=teacher)
     axis = normalize_axis(axis, student.ndim)
-    xp = context.xp
-    log_q = log_softmax(xp, student / temperature, axis)
-    log_p = log_softmax(xp, teacher / temperature, axis)
-    terms = xlog_ratio_log(xp, log_p, log_q)
-    return context.finish(reduce_pointwise(xp, terms, reduction))
+    result = kl_div_logits_values(context.xp, student, teacher, temperature, reduction, axis)
+    return context.finish(result)
