@@ -77,8 +77,9 @@ _ALL = (
     ),
     Deviation(
         key="normalised-quotient-underflow",
-        functions=("kl_divergence", "jeffreys", "entropy"),
-        reference="torchmetrics kl_divergence / KLDivergence; scipy.stats.entropy(pk, qk)",
+        functions=("kl_divergence", "jeffreys", "entropy", "cross_entropy"),
+        reference="torchmetrics kl_divergence / KLDivergence; scipy.stats.entropy(pk, qk) "
+        "(also inside the cross-entropy reference)",
         reference_gives="+inf for rows whose entries span the whole float64 range, e.g. "
         "p = [1e10, 1e-200, 1e-300, 0.5], q = [1e-300, 1e200, 1e15, 0.5]: each row is divided "
         "by its sum first, so Q = 1e-300 / 1e200 underflows to 0 where P > 0",

@@ -1,6 +1,6 @@
 """Memory-lean gradients for the streamed logits KL, on the libraries that let us define them.
 
-The generic pass (:class:`kldiv._logits.RowBlocks`) keeps per-row scalars only; differentiating
+The generic pass (:class:`kldiv._logits.LogitBlocks`) keeps per-row scalars only; differentiating
 through it would still record every block's temporaries. Here the gradient is defined directly:
 the forward pass saves the inputs and the per-row values (KL, both log-sum-exps), and the
 backward pass recomputes both softmaxes block by block:
@@ -24,7 +24,7 @@ from array_api_compat import is_jax_namespace, is_torch_namespace
 from ._array import Array, Namespace
 
 if TYPE_CHECKING:
-    from ._logits import RowBlocks
+    from ._logits import LogitBlocks
 
 __all__ = ["summed_row_kl"]
 
@@ -34,7 +34,7 @@ def summed_row_kl(
     student: Array,
     teacher: Array,
     temperature: float | Array,
-    blocks: RowBlocks,
+    blocks: LogitBlocks,
 ) -> Array:
     """Σ over rows of KL(softmax(teacher / T) ‖ softmax(student / T)) along ``blocks.axis``.
 
@@ -65,7 +65,7 @@ def _torch_summed_row_kl() -> Any:
     class SummedRowKL(torch.autograd.Function):
         @staticmethod
         def forward(
-            ctx: Any, student: Array, teacher: Array, temperature: float, blocks: RowBlocks
+            ctx: Any, student: Array, teacher: Array, temperature: float, blocks: LogitBlocks
         ) -> Array:
             row_shape = list(student.shape)
             row_shape[blocks.axis] = 1
@@ -105,17 +105,17 @@ def _jax_summed_row_kl() -> Any:
     import jax
     import jax.numpy as jnp
 
-    def summed(student: Array, teacher: Array, temperature: float, blocks: RowBlocks) -> Array:
+    def summed(student: Array, teacher: Array, temperature: float, blocks: LogitBlocks) -> Array:
         return blocks.total(jnp, student, teacher, temperature)
 
     def forward(
-        student: Array, teacher: Array, temperature: float, blocks: RowBlocks
+        student: Array, teacher: Array, temperature: float, blocks: LogitBlocks
     ) -> tuple[Array, tuple[Array, ...]]:
         row_values = blocks.row_values(jnp, student, teacher, temperature)
         return jnp.sum(row_values[0]), (student, teacher, *row_values)
 
     def backward(
-        temperature: float, blocks: RowBlocks, saved: tuple[Array, ...], grad_output: Array
+        temperature: float, blocks: LogitBlocks, saved: tuple[Array, ...], grad_output: Array
     ) -> tuple[Array, Array]:
         student, teacher, *row_values = saved
         whole = (slice(None),) * student.ndim  # one block: XLA fuses the elementwise work

@@ -12,17 +12,16 @@ block: Dask keeps its own chunks, and XLA fuses the elementwise work itself.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ._array import Array, Namespace, is_lazy
+from ._blocked import RowBlocks, known_size, laid_out_shape
 from ._custom_grad import summed_row_kl
 from ._elementwise import kl_logits_gradients, kl_logits_rows, log_softmax, xlog_ratio_log
-from ._reduce import POINTWISE
+from ._reduce import POINTWISE, scale_total
 from ._validate import check_reduction
 
-__all__ = ["BLOCK_ELEMENTS", "RowBlocks", "kl_div_logits_values", "scaled"]
+__all__ = ["BLOCK_ELEMENTS", "LogitBlocks", "kl_div_logits_values", "scaled"]
 
 #: Elements (rows x vocabulary) per block of the reduced pass: 4 MiB of float32. Tests shrink it
 #: to exercise the blocking on small inputs.
@@ -36,39 +35,14 @@ def scaled(logits: Array, temperature: float | Array) -> Array:
     return logits / temperature
 
 
-@dataclass(frozen=True)
-class RowBlocks:
-    """How the rows of a logits array are cut into blocks.
-
-    ``axis`` is the distribution axis; the blocks are consecutive slices of ``blocked_axis``,
-    ``chunk`` of its ``rows`` each. A single block (``chunk >= rows``) takes the whole array, of
-    any shape; several blocks need logits laid out as ``(rows_before, vocabulary[, rows_after])``.
-    """
-
-    axis: int
-    blocked_axis: int = 0
-    rows: int = 1
-    chunk: int = 1
+class LogitBlocks(RowBlocks):
+    """:class:`~kldiv._blocked.RowBlocks` of two logit arrays, and what each block yields."""
 
     @classmethod
-    def laid_out(cls, shape: tuple[int, ...]) -> RowBlocks:
-        """Blocks of about :data:`BLOCK_ELEMENTS` for a laid-out ``shape`` (the longer of its
-        row axes is cut)."""
-        blocked_axis = 2 if len(shape) == 3 and shape[2] > shape[0] else 0
-        rows = shape[blocked_axis]
-        elements_per_row = math.prod(shape) // max(rows, 1)
-        return cls(1, blocked_axis, rows, max(1, BLOCK_ELEMENTS // max(elements_per_row, 1)))
-
-    def indices(self, ndim: int) -> list[tuple[slice, ...]]:
-        """The index of every block into an array of ``ndim`` dimensions."""
-        whole = [slice(None)] * ndim
-        if self.chunk >= self.rows:
-            return [tuple(whole)]
-        blocks = []
-        for start in range(0, self.rows, self.chunk):
-            whole[self.blocked_axis] = slice(start, start + self.chunk)
-            blocks.append(tuple(whole))
-        return blocks
+    def for_shape(cls, shape: tuple[int, ...]) -> LogitBlocks:
+        """Blocks of about :data:`BLOCK_ELEMENTS` for a laid-out ``shape``."""
+        blocks = RowBlocks.laid_out(shape, BLOCK_ELEMENTS)
+        return cls(blocks.axis, blocks.blocked_axis, blocks.rows, blocks.chunk)
 
     def block_values(
         self,
@@ -130,26 +104,6 @@ class RowBlocks:
         )
 
 
-def _laid_out_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
-    """``(rows_before, vocabulary)``, or ``(rows_before, vocabulary, rows_after)`` when the
-    distribution axis is not last: adjacent axes merged (a view of contiguous arrays)."""
-    before, after = math.prod(shape[:axis]), math.prod(shape[axis + 1 :])
-    return (before, shape[axis]) if after == 1 else (before, shape[axis], after)
-
-
-def _known_size(shape: tuple[int | None, ...]) -> int | None:
-    """The number of elements, or None when a size is unknown (lazy Dask)."""
-    if any(not isinstance(size, int) for size in shape):
-        return None
-    return math.prod(shape)  # type: ignore[arg-type]
-
-
-def _divisor(shape: tuple[int | None, ...], reduction: str) -> float:
-    """The number of elements ('mean') or the size of axis 0 ('batchmean'); NaN if 0."""
-    count = math.prod(shape) if reduction == "mean" else shape[0]  # type: ignore[arg-type]
-    return float("nan") if count == 0 else float(count)  # type: ignore[arg-type]
-
-
 def kl_div_logits_values(
     xp: Namespace,
     student: Array,
@@ -170,16 +124,16 @@ def kl_div_logits_values(
         log_p = log_softmax(xp, scaled(teacher, temperature), axis)
         return xlog_ratio_log(xp, log_p, log_q)
     shape = tuple(student.shape)
-    size = _known_size(shape)
+    size = known_size(shape)
     if size is None or size <= BLOCK_ELEMENTS or is_lazy(student, teacher):
-        total = summed_row_kl(xp, student, teacher, temperature, RowBlocks(axis))
+        total = summed_row_kl(xp, student, teacher, temperature, LogitBlocks(axis))
     else:
-        laid_shape = _laid_out_shape(shape, axis)
+        laid_shape = laid_out_shape(shape, axis)
         laid_student, laid_teacher = (
             xp.reshape(student, laid_shape),
             xp.reshape(teacher, laid_shape),
         )
         total = summed_row_kl(
-            xp, laid_student, laid_teacher, temperature, RowBlocks.laid_out(laid_shape)
+            xp, laid_student, laid_teacher, temperature, LogitBlocks.for_shape(laid_shape)
         )
-    return total if reduction == "sum" else total / _divisor(shape, reduction)
+    return scale_total(total, shape, reduction)
