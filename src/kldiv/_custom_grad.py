@@ -1,8 +1,10 @@
-"""Memory-lean gradients for the streamed logits KL, on the libraries that let us define them.
+"""Memory-lean gradients, on the libraries that let us define them: the one place for them.
 
-The generic pass (:class:`kldiv._logits.LogitBlocks`) keeps per-row scalars only; differentiating
-through it would still record every block's temporaries. Here the gradient is defined directly:
-the forward pass saves the inputs and the per-row values (KL, both log-sum-exps), and the
+``kl_div`` (torch): :func:`kl_div_total` saves only the inputs; its backward pass is elementwise.
+
+``kl_div_logits``: the generic pass (:class:`kldiv._logits.LogitBlocks`) keeps per-row scalars
+only; differentiating through it would still record every block's temporaries. Here the
+gradient is defined directly: the forward pass saves the inputs and the per-row values (KL, both log-sum-exps), and the
 backward pass recomputes both softmaxes block by block:
 
 * d/d input_j  = (q_j - p_j) / T,
@@ -17,6 +19,7 @@ only when their arrays arrive.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from array_api_compat import is_jax_namespace, is_torch_namespace
@@ -26,7 +29,7 @@ from ._array import Array, Namespace
 if TYPE_CHECKING:
     from ._logits import LogitBlocks
 
-__all__ = ["summed_row_kl"]
+__all__ = ["kl_div_total", "summed_row_kl", "torch_needs_gradient"]
 
 
 def summed_row_kl(
@@ -42,17 +45,18 @@ def summed_row_kl(
     the generic pass, differentiated (if at all) by the library itself.
     """
     if isinstance(temperature, int | float) and not isinstance(temperature, bool):
-        if is_torch_namespace(xp) and _torch_needs_gradient(student, teacher):
+        if is_torch_namespace(xp) and torch_needs_gradient(student, teacher):
             return _torch_summed_row_kl().apply(student, teacher, float(temperature), blocks)
         if is_jax_namespace(xp):
             return _jax_summed_row_kl()(student, teacher, float(temperature), blocks)
     return blocks.total(xp, student, teacher, temperature)
 
 
-def _torch_needs_gradient(student: Array, teacher: Array) -> bool:
+def torch_needs_gradient(*arrays: Array) -> bool:
+    """Whether torch autograd records an operation on ``arrays`` (torch tensors)."""
     import torch
 
-    return torch.is_grad_enabled() and (student.requires_grad or teacher.requires_grad)
+    return torch.is_grad_enabled() and any(array.requires_grad for array in arrays)
 
 
 @functools.cache
@@ -128,3 +132,62 @@ def _jax_summed_row_kl() -> Any:
     differentiable = jax.custom_vjp(summed, nondiff_argnums=(2, 3))
     differentiable.defvjp(forward, backward)
     return differentiable
+
+
+# --- kl_div -------------------------------------------------------------------------------
+
+
+def kl_div_total(
+    xp: Namespace,
+    total: Callable[[Array, Array], Array],
+    log_q: Array,
+    p: Array,
+    log_target: bool,
+) -> Array:
+    """``total(log_q, p)``: the sum of ``kl_div``'s terms, differentiable.
+
+    On torch with autograd, through :func:`_kl_div_function`, which saves nothing but the
+    inputs: d/d input = -p (or -exp(log p)); d/d target = log p - input + 1 where p > 0, else 0
+    (or, with ``log_target``, exp(log p) · (log p - input + 1), 0 where log p = -inf).
+    Elsewhere the library differentiates ``total`` itself, if at all.
+    """
+    if is_torch_namespace(xp) and torch_needs_gradient(log_q, p):
+        return _kl_div_function().apply(log_q, p, log_target, total)
+    return total(log_q, p)
+
+
+@functools.cache
+def _kl_div_function() -> Any:
+    import torch
+
+    class KLDivFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, log_q: Any, p: Any, log_target: bool, total: Any) -> Any:
+            ctx.save_for_backward(log_q, p)
+            ctx.log_target = log_target
+            with torch.no_grad():
+                return total(log_q, p)
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any) -> Any:
+            log_q, p = ctx.saved_tensors
+            grad_input = grad_target = None
+            if ctx.log_target:
+                probs = torch.exp(p)
+                if ctx.needs_input_grad[0]:
+                    grad_input = probs.neg().mul_(grad_output)
+                if ctx.needs_input_grad[1]:
+                    has_mass = p != -torch.inf
+                    slope = torch.where(has_mass, p - log_q + 1, 0.0).mul_(probs)
+                    grad_target = slope.mul_(grad_output)
+            else:
+                if ctx.needs_input_grad[0]:
+                    grad_input = p.neg().mul_(grad_output)
+                if ctx.needs_input_grad[1]:
+                    has_mass = p > 0
+                    log_p = torch.log(torch.where(has_mass, p, 1.0))
+                    slope = torch.where(has_mass, log_p.sub_(log_q).add_(1), 0.0)
+                    grad_target = slope.mul_(grad_output)
+            return grad_input, grad_target, None, None
+
+    return KLDivFunction

@@ -8,8 +8,8 @@ probability or a row without mass, is computed again by the generic kernel, whic
 zeros, infinities and quotients outside the normal range exactly. Reading those flags back is
 free here: the data already lives on the host.
 
-The torch forms run without autograd; :func:`kl_div_total` gives ``kl_div`` a backward pass
-that saves no temporary (finite at ``target = 0``, where torch's is NaN).
+The torch forms run only where autograd records nothing; the gradients of ``kl_div`` come from
+:func:`kldiv._custom_grad.kl_div_total`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 from array_api_compat import is_numpy_namespace, is_torch_namespace
 
 from ._array import Array, Namespace
+from ._custom_grad import torch_needs_gradient
 
-__all__ = ["kl_div_block_kernel", "kl_div_total", "kl_row_kernel"]
+__all__ = ["kl_div_block_kernel", "kl_row_kernel"]
 
 RowKernel = Callable[..., Array]
 
@@ -56,7 +57,7 @@ def _plain_numpy(*arrays: Array) -> bool:
 def _plain_torch_cpu(*arrays: Array) -> bool:
     import torch
 
-    return not _needs_torch_gradient(*arrays) and all(
+    return not torch_needs_gradient(*arrays) and all(
         array.device.type == "cpu" and array.dtype in (torch.float32, torch.float64)
         for array in arrays
     )
@@ -144,68 +145,3 @@ def _floor(dtype: Any) -> Any:
     import torch
 
     return torch.tensor(torch.finfo(dtype).smallest_normal, dtype=dtype)
-
-
-# --- torch autograd for kl_div -----------------------------------------------------------------
-
-
-def kl_div_total(
-    xp: Namespace,
-    total: Callable[[Array, Array], Array],
-    log_q: Array,
-    p: Array,
-    log_target: bool,
-) -> Array:
-    """``total(log_q, p)``: the sum of ``kl_div``'s terms, differentiable.
-
-    On torch with autograd, through :func:`_kl_div_function`, which saves nothing but the
-    inputs: d/d input = -p (or -exp(log p)); d/d target = log p - input + 1 where p > 0, else 0
-    (or, with ``log_target``, exp(log p) · (log p - input + 1), 0 where log p = -inf).
-    Elsewhere the library differentiates ``total`` itself, if at all.
-    """
-    if is_torch_namespace(xp) and _needs_torch_gradient(log_q, p):
-        return _kl_div_function().apply(log_q, p, log_target, total)
-    return total(log_q, p)
-
-
-def _needs_torch_gradient(*arrays: Array) -> bool:
-    import torch
-
-    return torch.is_grad_enabled() and any(array.requires_grad for array in arrays)
-
-
-@functools.cache
-def _kl_div_function() -> Any:
-    import torch
-
-    class KLDivFunction(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, log_q: Any, p: Any, log_target: bool, total: Any) -> Any:
-            ctx.save_for_backward(log_q, p)
-            ctx.log_target = log_target
-            with torch.no_grad():
-                return total(log_q, p)
-
-        @staticmethod
-        def backward(ctx: Any, grad_output: Any) -> Any:
-            log_q, p = ctx.saved_tensors
-            grad_input = grad_target = None
-            if ctx.log_target:
-                probs = torch.exp(p)
-                if ctx.needs_input_grad[0]:
-                    grad_input = probs.neg().mul_(grad_output)
-                if ctx.needs_input_grad[1]:
-                    has_mass = p != -torch.inf
-                    slope = torch.where(has_mass, p - log_q + 1, 0.0).mul_(probs)
-                    grad_target = slope.mul_(grad_output)
-            else:
-                if ctx.needs_input_grad[0]:
-                    grad_input = p.neg().mul_(grad_output)
-                if ctx.needs_input_grad[1]:
-                    has_mass = p > 0
-                    log_p = torch.log(torch.where(has_mass, p, 1.0))
-                    slope = torch.where(has_mass, log_p.sub_(log_q).add_(1), 0.0)
-                    grad_target = slope.mul_(grad_output)
-            return grad_input, grad_target, None, None
-
-    return KLDivFunction

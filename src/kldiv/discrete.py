@@ -22,6 +22,7 @@ from ._array import (
     prepare,
 )
 from ._blocked import blocked_rows
+from ._custom_grad import kl_div_total
 from ._elementwise import (
     log_midpoint,
     log_ratio,
@@ -31,7 +32,7 @@ from ._elementwise import (
     xlog_ratio_mixed,
     xlogy,
 )
-from ._fast import kl_div_block_kernel, kl_div_total, kl_row_kernel
+from ._fast import kl_div_block_kernel, kl_row_kernel
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
 from ._validate import (
