@@ -4,8 +4,8 @@
 
 ``kl_div_logits``: the generic pass (:class:`kldiv._logits.LogitBlocks`) keeps per-row scalars
 only; differentiating through it would still record every block's temporaries. Here the
-gradient is defined directly: the forward pass saves the inputs and the per-row values (KL, both log-sum-exps), and the
-backward pass recomputes both softmaxes block by block:
+gradient is defined directly: the forward pass saves the inputs and the per-row values (KL,
+both log-sum-exps), and the backward pass recomputes both softmaxes block by block:
 
 * d/d input_j  = (q_j - p_j) / T,
 * d/d target_j = p_j (log p_j - log q_j - KL_row) / T,
