@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -95,9 +96,9 @@ def _namespace(named: dict[str, Any]) -> Namespace:
         raise TypeError(f"arrays from different libraries cannot be mixed ({kinds})") from error
 
 
-def _device(named: dict[str, Any]) -> Any:
+def _device(named: dict[str, Any], device_of: Callable[[Any], Any] = compat.device) -> Any:
     """The common device; ``None`` (a traced JAX array has no device yet) matches any device."""
-    devices = {name: compat.device(value) for name, value in named.items() if _is_array(value)}
+    devices = {name: device_of(value) for name, value in named.items() if _is_array(value)}
     known = {name: device for name, device in devices.items() if device is not None}
     if not known:
         return None
@@ -137,17 +138,46 @@ def _compute_dtype(xp: Namespace, dtype: Any) -> Any:
     return xp.float32 if xp.finfo(dtype).bits < 32 else dtype
 
 
+#: (array type, dtype) -> (namespace, compute dtype, device getter), for real floating dtypes
+#: already seen: the common call (arrays of one library and one dtype) resolves nothing again.
+_RESOLVED: dict[tuple[type, Any], tuple[Namespace, Any, Callable[[Any], Any]]] = {}
+
+
+def _device_getter(array: Array) -> Callable[[Any], Any]:
+    """How to read the device of arrays of ``array``'s type: an attribute for torch, a
+    constant for NumPy, array-api-compat otherwise."""
+    if compat.is_torch_array(array):
+        return operator.attrgetter("device")
+    if compat.is_numpy_array(array):
+        return lambda array: "cpu"
+    return compat.device
+
+
 def prepare(**named: Any) -> tuple[Context, list[Array]]:
     """Resolve the namespace, device and dtypes of ``named`` arrays and convert them.
 
     Returns the :class:`Context` and the arguments, in order, as arrays of the compute dtype on
     the common device (Python scalars included). No data is copied when nothing changes.
+    Arrays of one type and one floating dtype seen before take a cached path.
     """
+    values = list(named.values())
+    key = (type(values[0]), getattr(values[0], "dtype", None))
+    resolved = _RESOLVED.get(key)
+    if resolved is not None and all(
+        type(value) is key[0] and value.dtype == key[1] for value in values[1:]
+    ):
+        xp, compute_dtype, device_of = resolved
+        context = Context(xp, _device(named, device_of), key[1], compute_dtype)
+        if compute_dtype == key[1]:
+            return context, values
+        return context, [xp.astype(value, compute_dtype) for value in values]
     xp = _namespace(named)
     device = _device(named)
     dtypes = [_float_dtype(xp, name, value, device) for name, value in named.items()]
     dtype = xp.result_type(*(d for d in dtypes if d is not None))
     context = Context(xp, device, dtype, _compute_dtype(xp, dtype))
+    if all(type(value) is key[0] and value.dtype == dtype for value in values):
+        _RESOLVED[key] = (xp, context.compute_dtype, _device_getter(values[0]))
     converted = []
     for value in named.values():
         if not _is_array(value):

@@ -84,11 +84,13 @@ def _numpy_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
 
 
 def _numpy_rows_need_generic(np: Any, rows: Array, p: Array, q: Array, *sums: Array) -> bool:
-    valid = np.isfinite(rows) & (np.minimum.reduce(p, axis=1) >= 0)
-    valid &= np.minimum.reduce(q, axis=1) >= 0
-    for total in sums:
-        valid &= (total > 0) & (total < np.inf)
-    return not valid.all()
+    """Whether a block holds anything but finite rows of non-negative, positive-sum rows."""
+    return not (
+        np.isfinite(np.add.reduce(rows))
+        and np.minimum.reduce(p, axis=None) >= 0
+        and np.minimum.reduce(q, axis=None) >= 0
+        and all(np.minimum.reduce(total) > 0 and np.isfinite(total).all() for total in sums)
+    )
 
 
 def _numpy_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) -> Array:
@@ -101,7 +103,7 @@ def _numpy_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) ->
         np.log(log_p, out=log_p)
         np.subtract(log_p, log_q, out=log_p)
         rows = np.einsum("ij,ij->i", p, log_p)
-    if not (np.isfinite(rows).all() and (np.minimum.reduce(p, axis=1) >= 0).all()):
+    if not (np.isfinite(np.add.reduce(rows)) and np.minimum.reduce(p, axis=None) >= 0):
         return generic(log_q, p, axis=axis)
     return rows
 
@@ -120,11 +122,10 @@ def _torch_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
         ratio.mul_((sum_q / sum_p)[:, None])
         torch.fmax(ratio, _floor(p.dtype), out=ratio)
         ratio.log_()
-        rows = torch.einsum("ij,ij->i", p, ratio).div_(sum_p)
-        valid = torch.isfinite(rows) & (p.amin(dim=1) >= 0) & (q.amin(dim=1) >= 0)
-        for total in (sum_p, sum_q):
-            valid &= (total > 0) & torch.isfinite(total)
-    return rows if bool(valid.all()) else generic(p, q, axis=axis)
+        rows = torch.linalg.vecdot(p, ratio, dim=1).div_(sum_p)
+        valid = torch.isfinite(rows.sum()) & (p.amin() >= 0) & (q.amin() >= 0)
+        valid &= sum_q.amin() > 0
+    return rows if bool(valid) else generic(p, q, axis=axis)
 
 
 def _torch_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) -> Array:
@@ -134,9 +135,9 @@ def _torch_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) ->
         return generic(log_q, p, axis=axis)
     with torch.no_grad():
         log_p = torch.fmax(p, _floor(p.dtype)).log_().sub_(log_q)
-        rows = torch.einsum("ij,ij->i", p, log_p)
-        valid = bool(torch.isfinite(rows).all()) and bool((p.amin(dim=1) >= 0).all())
-    return rows if valid else generic(log_q, p, axis=axis)
+        rows = torch.linalg.vecdot(p, log_p, dim=1)
+        valid = torch.isfinite(rows.sum()) & (p.amin() >= 0)
+    return rows if bool(valid) else generic(log_q, p, axis=axis)
 
 
 @functools.cache

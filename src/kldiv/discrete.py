@@ -70,10 +70,10 @@ def _check_values(
 
 def _broadcast(context: Context, **arrays: Array) -> list[Array]:
     """The arrays broadcast to one shape (a ``ValueError`` naming them if impossible)."""
-    broadcast_shapes(**{name: tuple(array.shape) for name, array in arrays.items()})
     values = list(arrays.values())
-    if all(tuple(value.shape) == tuple(values[0].shape) for value in values):
+    if all(value.shape == values[0].shape for value in values):
         return values
+    broadcast_shapes(**{name: tuple(array.shape) for name, array in arrays.items()})
     return list(context.xp.broadcast_arrays(*values))
 
 
