@@ -9,25 +9,13 @@ diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.f
 
 from __future__ import annotations
 
-from ._array import Array, Context, Namespace, broadcast_shapes, prepare
-from ._elementwise import expm1_minus_identity
-from ._linalg import diagonal, solve_triangular, squared_frobenius
+from ._array import Array, Context, broadcast_shapes, prepare
+from ._elementwise import expm1_minus_identity, kl_normal_log_ratio
+from ._linalg import diagonal, kl_mvn_from_cholesky
 from ._reduce import reduce_pointwise
 from ._validate import any_value, resolve_validate_args
 
-__all__ = [
-    "kl_mvn",
-    "kl_mvn_cholesky",
-    "kl_normal",
-    "kl_normal_log_ratio",
-    "kl_standard_normal",
-]
-
-
-def kl_normal_log_ratio(xp: Namespace, log_var_ratio: Array, scaled_sq_distance: Array) -> Array:
-    """KL(N(μp, σp²) ‖ N(μq, σq²)) = ½(expm1(d) − d + (μp − μq)²/σq²), from d = log(σp²/σq²)
-    and ``scaled_sq_distance`` = (μp − μq)²/σq². Exact to rounding near p ≈ q."""
-    return 0.5 * (expm1_minus_identity(xp, log_var_ratio) + scaled_sq_distance)
+__all__ = ["kl_mvn", "kl_normal", "kl_standard_normal"]
 
 
 def _check_clamp(clamp_min: float, clamp_max: float) -> None:
@@ -115,31 +103,6 @@ def kl_normal(
     return context.finish(reduce_pointwise(xp, terms, reduction))
 
 
-def kl_mvn_cholesky(
-    xp: Namespace, loc_p: Array, tril_p: Array, loc_q: Array, tril_q: Array
-) -> Array:
-    """KL between full-covariance Gaussians from Cholesky factors (arrays already prepared).
-
-    KL = Σ log diag L_q − Σ log diag L_p + ½(‖L_q⁻¹L_p‖²_F + ‖L_q⁻¹(μ_q − μ_p)‖² − d):
-    one triangular solve with L_q for the d + 1 right-hand sides [L_p | μ_q − μ_p].
-    """
-    size = int(loc_p.shape[-1])
-    distance = (loc_q - loc_p)[..., None]
-    batch = broadcast_shapes(
-        scale_tril_p=tuple(tril_p.shape[:-2]), loc_difference=tuple(distance.shape[:-2])
-    )
-    rhs = xp.concat(
-        (
-            xp.broadcast_to(tril_p, (*batch, size, size)),
-            xp.broadcast_to(distance, (*batch, size, 1)),
-        ),
-        axis=-1,
-    )
-    solved = solve_triangular(xp, tril_q, rhs)
-    log_det_ratio = xp.sum(xp.log(diagonal(xp, tril_q) / diagonal(xp, tril_p)), axis=-1)
-    return log_det_ratio + 0.5 * (squared_frobenius(xp, solved) - size)
-
-
 def _check_mvn_shapes(**arrays: Array) -> None:
     size = int(arrays["loc_p"].shape[-1]) if arrays["loc_p"].ndim else None
     for name, array in arrays.items():
@@ -196,4 +159,4 @@ def kl_mvn(
             diag = diagonal(xp, by_name[name])
             if any_value(xp, ~(diag > 0)):
                 raise ValueError(f"{name} must have a positive diagonal")
-    return context.finish(kl_mvn_cholesky(xp, *arrays))
+    return context.finish(kl_mvn_from_cholesky(xp, *arrays))

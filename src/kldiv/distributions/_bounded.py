@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from .._array import Array, Namespace
+from .._elementwise import identity_minus_log1p, replace_where, where_inf, xlogy
 from .._special import betaln, softplus
 from ._families import (
     Beta,
@@ -32,11 +33,7 @@ from ._pair_tools import (
     exponential_cross_entropy,
     gamma_cross_entropy,
     gaussian_cross_entropy,
-    log1p_bregman,
-    replace,
-    where_inf,
     widen,
-    xlogx,
 )
 from ._registry import register_infinite, register_kl
 
@@ -129,7 +126,7 @@ def _kl_cb_normal(p: ContinuousBernoulli, q: Normal) -> Array:
 
 def _uniform_cross_entropy(xp: Namespace, covers: Array, low: Array, high: Array) -> Array:
     """E_p[-log Uniform(x; low, high)] = log(high - low) where q covers p's support, else +inf."""
-    width = replace(xp, ~covers, 1.0, high - low)
+    width = replace_where(xp, ~covers, 1.0, high - low)
     return where_inf(xp, ~covers, xp.log(width))
 
 
@@ -152,12 +149,12 @@ def _uniform_params(p: Uniform, q: object, *q_params: Array) -> list[Array]:
 
 def _mean_log(xp: Namespace, low: Array, high: Array) -> Array:
     """E[log x] for x ~ Uniform(low, high), 0 <= low < high: (h log h - l log l)/(h - l) - 1."""
-    return (xlogx(xp, high) - xlogx(xp, low)) / (high - low) - 1.0
+    return (xlogy(xp, high, high) - xlogy(xp, low, low)) / (high - low) - 1.0
 
 
 def _inside(xp: Namespace, outside: Array, low: Array, high: Array, bounds: tuple) -> tuple:
     """``low``, ``high`` replaced by ``bounds`` where ``outside``: safe arguments for logs."""
-    return replace(xp, outside, bounds[0], low), replace(xp, outside, bounds[1], high)
+    return replace_where(xp, outside, bounds[0], low), replace_where(xp, outside, bounds[1], high)
 
 
 @register_kl(Uniform, Uniform)
@@ -240,7 +237,7 @@ def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Array:
     low, high, scale, alpha = _uniform_params(p, q, q.scale, q.alpha)
     outside = low < scale
     low, high = _inside(xp, outside, low, high, (1.0, 2.0))
-    scale = replace(xp, outside, 1.0, scale)
+    scale = replace_where(xp, outside, 1.0, scale)
     cross = (alpha + 1) * _mean_log(xp, low, high) - xp.log(alpha) - alpha * xp.log(scale)
     return where_inf(xp, outside, cross - xp.log(high - low))
 
@@ -261,7 +258,7 @@ def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Array:
     xp = p.xp
     scale_p, alpha_p, scale_q, alpha_q = widen(p, q, p.scale, p.alpha, q.scale, q.alpha)
     divergence = alpha_q * xp.log(scale_p / scale_q)
-    divergence = divergence + log1p_bregman(xp, (alpha_q - alpha_p) / alpha_p)
+    divergence = divergence + identity_minus_log1p(xp, (alpha_q - alpha_p) / alpha_p)
     return where_inf(xp, scale_p < scale_q, divergence)
 
 
@@ -270,7 +267,7 @@ def _pareto_with_mean(p: Pareto, q: object, minimum_alpha: float, *q_params: Arr
     xp = p.xp
     scale, alpha, *rest = widen(p, q, p.scale, p.alpha, *q_params)  # type: ignore[arg-type]
     infinite = alpha <= minimum_alpha
-    alpha = replace(xp, infinite, minimum_alpha + 1.0, alpha)
+    alpha = replace_where(xp, infinite, minimum_alpha + 1.0, alpha)
     return infinite, scale, alpha, rest
 
 

@@ -14,7 +14,14 @@ Array([[0.14384104, 0.28768207],
 from __future__ import annotations
 
 from .._array import Array, Namespace
-from .._elementwise import log_softmax
+from .._elementwise import (
+    identity_minus_log1p,
+    log_or_neg_inf,
+    log_softmax,
+    replace_where,
+    where_inf,
+    xlogy,
+)
 from .._special import softplus
 from .._validate import any_value
 from ._families import (
@@ -26,7 +33,7 @@ from ._families import (
     OneHotCategorical,
     Poisson,
 )
-from ._pair_tools import binary_params, log1p_bregman, replace, validating, where_inf, widen, xlogx
+from ._pair_tools import binary_params, validating, widen
 from ._registry import register_infinite, register_kl
 
 __all__: list[str] = []
@@ -37,7 +44,7 @@ def _binary_term(xp: Namespace, weight: Array, log_p: Array, log_q: Array, q_emp
     no_mass = weight == 0
     impossible = q_empty & ~no_mass
     safe = no_mass | impossible
-    difference = replace(xp, safe, 0.0, log_p) - replace(xp, safe, 0.0, log_q)
+    difference = replace_where(xp, safe, 0.0, log_p) - replace_where(xp, safe, 0.0, log_q)
     return where_inf(xp, impossible, weight * difference)
 
 
@@ -97,9 +104,7 @@ def _categorical_params(p: Categorical, q: Categorical, dist: Categorical) -> tu
         return xp.exp(log_probs), log_probs
     (probs,) = widen(p, q, dist.probs)
     probs = probs / xp.sum(probs, axis=-1, keepdims=True)
-    zero = probs == 0
-    log_probs = xp.log(replace(xp, zero, 1.0, probs))
-    return probs, xp.where(zero, xp.full_like(probs, -xp.inf), log_probs)
+    return probs, log_or_neg_inf(xp, probs)
 
 
 @register_kl(Categorical, Categorical)
@@ -127,9 +132,9 @@ def poisson_kl(xp: Namespace, rate_p: Array, rate_q: Array) -> Array:
     """
     p_zero = rate_p == 0
     q_zero = rate_q == 0
-    safe_q = replace(xp, q_zero, 1.0, rate_q)
-    u = replace(xp, p_zero | q_zero, 0.0, (rate_p - safe_q) / safe_q)
-    divergence = safe_q * (u * xp.log1p(u) - log1p_bregman(xp, u))
+    safe_q = replace_where(xp, q_zero, 1.0, rate_q)
+    u = replace_where(xp, p_zero | q_zero, 0.0, (rate_p - safe_q) / safe_q)
+    divergence = safe_q * (u * xp.log1p(u) - identity_minus_log1p(xp, u))
     divergence = xp.where(p_zero, rate_q + xp.zeros_like(divergence), divergence)
     return where_inf(xp, q_zero & ~p_zero, divergence)
 
@@ -145,8 +150,8 @@ def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Array:
     xp = p.xp
     probs, _ = binary_params(p, q, p)
     (rate,) = widen(p, q, q.rate)
-    negative_entropy = xlogx(xp, probs) + xlogx(xp, 1 - probs)
-    log_rate = xp.log(replace(xp, rate == 0, 1.0, rate))
+    negative_entropy = xlogy(xp, probs, probs) + xlogy(xp, 1 - probs, 1 - probs)
+    log_rate = xp.log(replace_where(xp, rate == 0, 1.0, rate))
     cross = _binary_term(xp, probs, xp.zeros_like(log_rate), log_rate, rate == 0)
     return negative_entropy + cross + rate
 

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from .._array import Array, Context, Namespace, broadcast_shapes, prepare
-from .._elementwise import log_softmax
+from .._elementwise import binary_logits, log_or_neg_inf, log_softmax, sigmoid
 from .._linalg import cholesky, diagonal, precision_to_scale_tril, solve_triangular
 from .._validate import any_value, resolve_validate_args
 
@@ -157,23 +157,6 @@ def _exactly_one(family: str, **given: Any) -> str:
     return names[0]
 
 
-def _sigmoid(xp: Namespace, logits: Array) -> Array:
-    return 1 / (1 + xp.exp(-logits))
-
-
-def _safe_log(xp: Namespace, values: Array) -> Array:
-    """log(values), −inf at 0, without the warnings some libraries give for log(0)."""
-    positive = values > 0
-    logs = xp.log(xp.where(positive, values, xp.ones_like(values)))
-    edge = xp.where(values == 0, xp.full_like(values, -xp.inf), xp.full_like(values, xp.nan))
-    return xp.where(positive, logs, edge)
-
-
-def _binary_logits(xp: Namespace, probs: Array) -> Array:
-    """log(p / (1 − p)): −inf at p = 0, +inf at p = 1."""
-    return _safe_log(xp, probs) - _safe_log(xp, 1 - probs)
-
-
 class _BinaryProbs(Distribution):
     """A family parameterised by a success probability: ``probs=`` or ``logits=``.
 
@@ -191,9 +174,9 @@ class _BinaryProbs(Distribution):
 
     def _derive(self) -> None:
         if self._given == "probs":
-            self._set("logits", _binary_logits(self.xp, self.probs))
+            self._set("logits", binary_logits(self.xp, self.probs))
         else:
-            self._set("probs", _sigmoid(self.xp, self.logits))
+            self._set("probs", sigmoid(self.xp, self.logits))
 
     def _extra_params(self) -> dict[str, Any]:
         return {}
@@ -288,7 +271,7 @@ class _CategoricalProbs(Distribution):
         if self._given == "probs":
             raw = self.probs
             self._set("probs", raw / xp.sum(raw, axis=-1, keepdims=True))
-            self._set("logits", _safe_log(xp, self.probs))
+            self._set("logits", log_or_neg_inf(xp, self.probs))
         else:
             self._set("logits", log_softmax(xp, self.logits, axis=-1))
             self._set("probs", xp.exp(self.logits))

@@ -14,7 +14,8 @@ Array([0.61370564, 0.1909213 ], dtype=array_api_strict.float64)
 from __future__ import annotations
 
 from .._array import Array, Namespace
-from .._special import betaln, digamma, lgamma
+from .._elementwise import EULER_GAMMA, identity_minus_log1p, replace_where, where_inf
+from .._special import betaln, digamma, lgamma, lgamma_bregman
 from . import _kumaraswamy
 from ._bounded import cb_cross_entropy
 from ._families import (
@@ -31,15 +32,10 @@ from ._families import (
     Weibull,
 )
 from ._pair_tools import (
-    EULER_GAMMA,
     binary_params,
     exponential_cross_entropy,
     gamma_cross_entropy,
     gaussian_cross_entropy,
-    lgamma_bregman,
-    log1p_bregman,
-    replace,
-    where_inf,
     widen,
 )
 from ._registry import register_infinite, register_kl
@@ -67,7 +63,7 @@ def gamma_kl(xp: Namespace, shape_p: Array, rate_p: Array, shape_q: Array, rate_
     u = (rate_q - rate_p) / rate_p
     return (
         lgamma_bregman(xp, shape_p, shape_q)
-        + shape_p * log1p_bregman(xp, u)
+        + shape_p * identity_minus_log1p(xp, u)
         + (shape_p - shape_q) * xp.log1p(u)
     )
 
@@ -190,7 +186,7 @@ def _kl_beta_uniform(p: Beta, q: Uniform) -> Array:
     xp = p.xp
     alpha, beta, low, high = _beta_params(p, q, q.low, q.high)
     outside = (low > 0) | (high < 1)
-    width = replace(xp, outside, 1.0, high - low)
+    width = replace_where(xp, outside, 1.0, high - low)
     return where_inf(xp, outside, beta_negative_entropy(xp, alpha, beta) + xp.log(width))
 
 

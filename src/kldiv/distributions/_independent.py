@@ -4,7 +4,7 @@ diagonal Gaussian Independent(Normal(loc, scale), 1) against the multivariate no
 from __future__ import annotations
 
 from .._array import Array
-from ..gaussian import kl_mvn_cholesky
+from .._linalg import diag_embed, kl_mvn_from_cholesky
 from ._families import Distribution, Independent, MultivariateNormal, Normal
 from ._registry import kl_divergence, register_kl
 
@@ -34,10 +34,7 @@ def _diagonal_gaussian(dist: Independent, other: Distribution) -> tuple[Array, A
             f"{dist.reinterpreted_batch_ndims}) and {type(other).__name__}: only "
             "Independent(Normal, 1) pairs with a MultivariateNormal"
         )
-    xp = dist.xp
-    size = int(base.scale.shape[-1])
-    eye = xp.eye(size, dtype=base.scale.dtype, device=dist.context.device)
-    return base.loc, eye * base.scale[..., None, :]
+    return base.loc, diag_embed(dist.xp, base.scale)
 
 
 def _check_events(p: Distribution, q: Distribution) -> None:
@@ -53,7 +50,7 @@ def _kl_diagonal_mvn(p: Independent, q: MultivariateNormal) -> Array:
     """The MVN pair with Lp = diag(σp)."""
     loc, tril = _diagonal_gaussian(p, q)
     _check_events(p, q)
-    return kl_mvn_cholesky(p.xp, loc, tril, q.loc, q.scale_tril)
+    return kl_mvn_from_cholesky(p.xp, loc, tril, q.loc, q.scale_tril)
 
 
 @register_kl(MultivariateNormal, Independent)
@@ -61,4 +58,4 @@ def _kl_mvn_diagonal(p: MultivariateNormal, q: Independent) -> Array:
     """The MVN pair with Lq = diag(σq)."""
     loc, tril = _diagonal_gaussian(q, p)
     _check_events(p, q)
-    return kl_mvn_cholesky(p.xp, p.loc, p.scale_tril, loc, tril)
+    return kl_mvn_from_cholesky(p.xp, p.loc, p.scale_tril, loc, tril)

@@ -25,9 +25,10 @@ import math
 from functools import cache
 
 from .._array import Array, Namespace
+from .._elementwise import EULER_GAMMA, log1mexp_from_log
 from .._special import betaln, digamma
 from ._families import Beta, Kumaraswamy
-from ._pair_tools import EULER_GAMMA, widen
+from ._pair_tools import widen
 from ._registry import register_kl
 
 __all__ = ["kumaraswamy_mean_log_complement"]
@@ -50,15 +51,6 @@ def _nodes() -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(log_nodes), tuple(weights)
 
 
-def _log1mexp_of_log(xp: Namespace, log_t: Array) -> Array:
-    """log(1 - e^{-t}) from log t, exact for t → 0 (series) and t → inf."""
-    small = log_t < math.log(0.01)
-    t_small = xp.exp(xp.where(small, log_t, xp.full_like(log_t, -10.0)))
-    t_large = xp.exp(xp.where(small, xp.zeros_like(log_t), log_t))
-    series = log_t + t_small * (-0.5 + t_small * (1.0 / 24.0 - t_small**2 / 2880.0))
-    return xp.where(small, series, xp.log(-xp.expm1(-t_large)))
-
-
 def kumaraswamy_mean_log_complement(xp: Namespace, a: Array, b: Array, device: object) -> Array:
     """E[log(1 - X)] for X ~ Kumaraswamy(a, b), by quadrature over X = (1 - v^(1/b))^(1/a).
 
@@ -75,7 +67,7 @@ def kumaraswamy_mean_log_complement(xp: Namespace, a: Array, b: Array, device: o
         tiny, log_w + xp.exp(log_w) / 2, xp.log(-xp.log(-xp.expm1(safe_log_w)))
     )
     log_t = log_minus_log1m_w - xp.expand_dims(xp.log(a), axis=-1)
-    return xp.sum(weight * _log1mexp_of_log(xp, log_t), axis=-1)
+    return xp.sum(weight * log1mexp_from_log(xp, log_t), axis=-1)
 
 
 @register_kl(Kumaraswamy, Beta)

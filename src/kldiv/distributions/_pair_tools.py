@@ -8,32 +8,22 @@ near p ≈ q (torch returns negative KLs there); float64 working precision keeps
 
 from __future__ import annotations
 
-import math
-
 from .._array import Array, Namespace
-from .._special import digamma, lgamma
+from .._elementwise import HALF_LOG_2PI, binary_logits, sigmoid
+from .._special import lgamma
 from .._validate import resolve_validate_args
 from ._families import Distribution
 from ._registry import joint_shape
 
 __all__ = [
-    "EULER_GAMMA",
     "binary_params",
     "broadcast_joint",
     "exponential_cross_entropy",
     "gamma_cross_entropy",
     "gaussian_cross_entropy",
-    "lgamma_bregman",
-    "log1p_bregman",
-    "replace",
     "validating",
-    "where_inf",
     "widen",
-    "xlogx",
 ]
-
-EULER_GAMMA = 0.57721566490153286061
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _working_dtype(p: Distribution, q: Distribution) -> object:
@@ -63,52 +53,6 @@ def broadcast_joint(p: Distribution, q: Distribution, value: Array) -> Array:
     """``value`` broadcast to the joint batch shape of ``p`` and ``q`` (for p-only formulas)."""
     shape = joint_shape(p, q)
     return value if tuple(value.shape) == shape else p.xp.broadcast_to(value, shape)
-
-
-def replace(xp: Namespace, mask: Array, value: float, array: Array) -> Array:
-    """``array`` with ``value`` where ``mask`` holds: a safe argument before a masked branch."""
-    return xp.where(mask, xp.full_like(array, value), array)
-
-
-def where_inf(xp: Namespace, mask: Array, value: Array) -> Array:
-    """+inf where ``mask`` (q misses part of p's support), ``value`` elsewhere; broadcasts."""
-    return xp.where(mask, xp.full_like(value, xp.inf), value)
-
-
-def xlogx(xp: Namespace, x: Array) -> Array:
-    """x·log(x), 0 at x = 0 (finite gradient there)."""
-    zero = x == 0
-    safe = replace(xp, zero, 1.0, x)
-    return xp.where(zero, xp.zeros_like(x), safe * xp.log(safe))
-
-
-_SERIES_SWITCH = 0.125
-_SERIES_TERMS = 20  # 0.125**21 / 21 < 1e-20
-
-
-def log1p_bregman(xp: Namespace, u: Array) -> Array:
-    """u - log1p(u) ≥ 0 for u > -1, without cancellation near u = 0.
-
-    The series Σ_{k≥2} (-u)^k / k for |u| < 1/8. With r = 1 + u it is r - 1 - log r, the
-    Bregman divergence of -log: KL(Exponential ‖ Exponential), the rate parts of Gamma pairs.
-    """
-    small = xp.abs(u) < _SERIES_SWITCH
-    near_u = replace(xp, ~small, 0.0, u)
-    power = near_u * near_u
-    series = xp.zeros_like(u)
-    for k in range(2, _SERIES_TERMS + 2):
-        series = series + power / k
-        power = -power * near_u
-    far_u = replace(xp, small, 1.0, u)
-    return xp.where(small, series, far_u - xp.log1p(far_u))
-
-
-def lgamma_bregman(xp: Namespace, a: Array, b: Array) -> Array:
-    """lgamma(b) - lgamma(a) - (b - a)·ψ(a) ≥ 0: the Bregman divergence of lgamma.
-
-    KL between Gamma, Beta and Dirichlet laws is a sum of these; each is ~ ψ'(a)(b - a)²/2.
-    """
-    return lgamma(xp, b) - lgamma(xp, a) - (b - a) * digamma(xp, a)
 
 
 def gaussian_cross_entropy(
@@ -144,13 +88,6 @@ def binary_params(p: Distribution, q: Distribution, dist: Distribution) -> tuple
     xp = dist.xp
     if getattr(dist, "_given", "probs") == "logits":
         (logits,) = widen(p, q, dist.logits)  # type: ignore[attr-defined]
-        return 1 / (1 + xp.exp(-logits)), logits
+        return sigmoid(xp, logits), logits
     (probs,) = widen(p, q, dist.probs)  # type: ignore[attr-defined]
-    return probs, _log_or_neg_inf(xp, probs) - _log_or_neg_inf(xp, 1 - probs)
-
-
-def _log_or_neg_inf(xp: Namespace, values: Array) -> Array:
-    """log(values) for values in [0, 1], -inf at 0 without a warning."""
-    zero = values == 0
-    logs = xp.log(replace(xp, zero, 1.0, values))
-    return xp.where(zero, xp.full_like(values, -xp.inf), logs)
+    return probs, binary_logits(xp, probs)
