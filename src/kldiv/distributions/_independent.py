@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from .._array import Array
 from .._linalg import diag_embed, kl_mvn_from_cholesky
-from ._families import Distribution, Independent, MultivariateNormal, Normal
-from ._registry import kl_divergence, register_kl
+from ._base import Distribution
+from ._families import Normal
+from ._multivariate import Independent, MultivariateNormal
+from ._registry import check_event_shapes, kl_divergence, register_kl
 
 
 @register_kl(Independent, Independent)
@@ -37,19 +39,11 @@ def _diagonal_gaussian(dist: Independent, other: Distribution) -> tuple[Array, A
     return base.loc, diag_embed(dist.xp, base.scale)
 
 
-def _check_events(p: Distribution, q: Distribution) -> None:
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            f"KL between {type(p).__name__} and {type(q).__name__} needs equal event shapes; "
-            f"got {p.event_shape} and {q.event_shape}"
-        )
-
-
 @register_kl(Independent, MultivariateNormal)
 def _kl_diagonal_mvn(p: Independent, q: MultivariateNormal) -> Array:
     """The MVN pair with Lp = diag(σp)."""
     loc, tril = _diagonal_gaussian(p, q)
-    _check_events(p, q)
+    check_event_shapes(p, q)
     return kl_mvn_from_cholesky(p.xp, loc, tril, q.loc, q.scale_tril)
 
 
@@ -57,5 +51,5 @@ def _kl_diagonal_mvn(p: Independent, q: MultivariateNormal) -> Array:
 def _kl_mvn_diagonal(p: MultivariateNormal, q: Independent) -> Array:
     """The MVN pair with Lq = diag(σq)."""
     loc, tril = _diagonal_gaussian(q, p)
-    _check_events(p, q)
+    check_event_shapes(p, q)
     return kl_mvn_from_cholesky(p.xp, p.loc, p.scale_tril, loc, tril)

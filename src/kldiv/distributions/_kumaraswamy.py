@@ -28,10 +28,9 @@ from .._array import Array, Namespace
 from .._elementwise import EULER_GAMMA, log1mexp_from_log
 from .._special import betaln, digamma
 from ._families import Beta, Kumaraswamy
-from ._pair_tools import widen
 from ._registry import register_kl
 
-__all__ = ["kumaraswamy_mean_log_complement"]
+__all__: list[str] = []
 
 _STEP = 0.125
 _HALF_WIDTH = 4.5
@@ -51,7 +50,7 @@ def _nodes() -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(log_nodes), tuple(weights)
 
 
-def kumaraswamy_mean_log_complement(xp: Namespace, a: Array, b: Array, device: object) -> Array:
+def _mean_log_complement(xp: Namespace, a: Array, b: Array, device: object) -> Array:
     """E[log(1 - X)] for X ~ Kumaraswamy(a, b), by quadrature over X = (1 - v^(1/b))^(1/a).
 
     log(1 - X) = log(1 - e^{-t}), t = -log(1 - v^(1/b)) / a, with log t computed directly.
@@ -73,15 +72,14 @@ def kumaraswamy_mean_log_complement(xp: Namespace, a: Array, b: Array, device: o
 @register_kl(Kumaraswamy, Beta)
 def _kl_kumaraswamy_beta(p: Kumaraswamy, q: Beta) -> Array:
     xp = p.xp
-    a, b, alpha, beta = widen(
-        p, q, p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    a, b, alpha, beta = xp.broadcast_arrays(
+        p.concentration1, p.concentration0, q.concentration1, q.concentration0
     )
-    a, b, alpha, beta = xp.broadcast_arrays(a, b, alpha, beta)
     mean_log_y = -EULER_GAMMA - digamma(xp, b) - 1.0 / b  # E[log X^a], X^a ~ Beta(1, b)
     return (
         (a - alpha) / a * mean_log_y
         + xp.log(a * b)
         + betaln(xp, alpha, beta)
         - (b - 1) / b
-        - (beta - 1) * kumaraswamy_mean_log_complement(xp, a, b, p.context.device)
+        - (beta - 1) * _mean_log_complement(xp, a, b, p.context.device)
     )

@@ -20,23 +20,22 @@ from .._linalg import (
     squared_frobenius,
 )
 from .._special import erf, lgamma
+from ._binary_families import ContinuousBernoulli
 from ._families import (
     Beta,
     Cauchy,
-    ContinuousBernoulli,
     Exponential,
     Gamma,
     Gumbel,
     HalfNormal,
     Laplace,
     LogNormal,
-    LowRankMultivariateNormal,
-    MultivariateNormal,
     Normal,
     Pareto,
     Uniform,
 )
-from ._registry import register_infinite, register_kl
+from ._multivariate import LowRankMultivariateNormal, MultivariateNormal
+from ._registry import check_event_shapes, register_infinite, register_kl
 
 # q families supported on a half-line or an interval: +inf from any p with mass on all of ℝ.
 _BOUNDED_SUPPORT = (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)
@@ -157,19 +156,10 @@ for _real_line in (Normal, Gumbel, Laplace):
     register_infinite(_real_line, _BOUNDED_SUPPORT)
 
 
-def _check_event_shapes(p: object, q: object) -> None:
-    p_event, q_event = p.event_shape, q.event_shape  # type: ignore[attr-defined]
-    if p_event != q_event:
-        raise ValueError(
-            f"KL between {type(p).__name__} and {type(q).__name__} needs equal event shapes; "
-            f"got {p_event} and {q_event}"
-        )
-
-
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Array:
     """Σ log diag Lq − Σ log diag Lp + ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μq − μp)‖² − d)."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     return kl_mvn_from_cholesky(p.xp, p.loc, p.scale_tril, q.loc, q.scale_tril)
 
 
@@ -200,7 +190,7 @@ def _lowrank_mahalanobis(q: LowRankMultivariateNormal, distance: Array) -> Array
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
 def _kl_lowrank_lowrank(p: LowRankMultivariateNormal, q: LowRankMultivariateNormal) -> Array:
     """½(log det Σq − log det Σp + tr(Σq⁻¹Σp) + δᵀΣq⁻¹δ − d), tr by Σq⁻¹ = Dq⁻¹ − AᵀA."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     xp = p.xp
     factor = _woodbury_factor(q)
     trace = (
@@ -217,7 +207,7 @@ def _kl_lowrank_lowrank(p: LowRankMultivariateNormal, q: LowRankMultivariateNorm
 @register_kl(LowRankMultivariateNormal, MultivariateNormal)
 def _kl_lowrank_mvn(p: LowRankMultivariateNormal, q: MultivariateNormal) -> Array:
     """½(log det Σq − log det Σp + ‖Lq⁻¹Wp‖²_F + ‖Lq⁻¹Dp^½‖²_F + ‖Lq⁻¹δ‖² − d)."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     xp = p.xp
     rhs = xp.concat(
         _broadcast_matrices(p, p.cov_factor, diag_embed(xp, xp.sqrt(p.cov_diag))), axis=-1
@@ -233,7 +223,7 @@ def _kl_lowrank_mvn(p: LowRankMultivariateNormal, q: MultivariateNormal) -> Arra
 @register_kl(MultivariateNormal, LowRankMultivariateNormal)
 def _kl_mvn_lowrank(p: MultivariateNormal, q: LowRankMultivariateNormal) -> Array:
     """½(log det Σq − log det Σp + ‖Dq^(−½)Lp‖²_F − ‖A·Lp‖²_F + δᵀΣq⁻¹δ − d)."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     xp = p.xp
     trace = squared_frobenius(xp, p.scale_tril / xp.sqrt(q.cov_diag)[..., None]) - (
         squared_frobenius(xp, _woodbury_factor(q) @ p.scale_tril)
