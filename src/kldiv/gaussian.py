@@ -47,6 +47,25 @@ def kl_standard_normal(
     ``log_var`` to [clamp_min, clamp_max] the same way, zeroing its gradient outside), computed
     as ½(mu² + (expm1(lv) − lv)) so that it stays accurate near lv = 0.
 
+    Parameters
+    ----------
+    mu, log_var : array
+        Mean and log-variance of the diagonal Gaussian; shapes broadcast.
+    reduction : {'none', 'sum', 'mean', 'batchmean'}, default 'none'
+        'batchmean' divides the sum over all elements by the size of axis 0.
+    clamp_min, clamp_max : float, default -30.0, 20.0
+        Log-variances are clipped to [clamp_min, clamp_max] (gradient 0 outside).
+    validate_args : bool, optional
+        Raise ``ValueError`` on NaN inputs (default off, see :func:`kldiv.set_validate_args`).
+
+    Returns
+    -------
+    array
+        The KL per element (broadcast shape of the inputs), or its reduction; the inputs'
+        common dtype.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> kl_standard_normal(xp.asarray([0.0, 1.0]), xp.asarray([0.0, 0.0]))
     Array([0. , 0.5], dtype=array_api_strict.float64)
@@ -81,6 +100,25 @@ def kl_normal(
     (lv_q − lv_p) + (e^lv_p + (mu_p − mu_q)²)/e^lv_q − ½, which is 2·KL + ½ (½ when p = q),
     not the KL its docstring claims; ``2 * kl_normal(...) + 0.5`` reproduces it.
 
+    Parameters
+    ----------
+    mu_p, log_var_p, mu_q, log_var_q : array
+        Means and log-variances of p and q; shapes broadcast.
+    reduction : {'none', 'sum', 'mean', 'batchmean'}, default 'none'
+        'batchmean' divides the sum over all elements by the size of axis 0.
+    clamp_min, clamp_max : float, default -30.0, 20.0
+        Log-variances are clipped to [clamp_min, clamp_max] (gradient 0 outside).
+    validate_args : bool, optional
+        Raise ``ValueError`` on NaN inputs (default off, see :func:`kldiv.set_validate_args`).
+
+    Returns
+    -------
+    array
+        The KL per element (broadcast shape of the inputs), or its reduction; the inputs'
+        common dtype.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> kl_normal(xp.asarray([1.0]), xp.asarray([0.0]), xp.asarray([0.0]), xp.asarray([0.0]))
     Array([0.5], dtype=array_api_strict.float64)
@@ -132,6 +170,22 @@ def kl_mvn(
     ``validate_args=True`` a non-positive diagonal is a ``ValueError``. For covariance or
     precision matrices use :class:`kldiv.distributions.MultivariateNormal`.
 
+    Parameters
+    ----------
+    loc_p, loc_q : array
+        Means (..., d).
+    scale_tril_p, scale_tril_q : array
+        Lower Cholesky factors L (..., d, d) of the covariances L·Lᵀ.
+    validate_args : bool, optional
+        Raise ``ValueError`` on NaN means or a non-positive diagonal (default off).
+
+    Returns
+    -------
+    array
+        KL(p ‖ q) with the broadcast batch shape (...), in the inputs' common dtype.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> eye = xp.eye(2)
     >>> kl_mvn(xp.asarray([1.0, 0.0]), eye, xp.zeros(2), 2 * eye)

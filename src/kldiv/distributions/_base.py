@@ -128,6 +128,16 @@ class Distribution:
     override :meth:`_derive` (alternative parameterisations), :meth:`_check_shapes` and
     :meth:`_finish`. Instances are read-only.
 
+    Parameters
+    ----------
+    *args, **kwargs
+        The family's declared arguments, arrays of any array-API library or Python numbers.
+    validate_args : bool, optional
+        Check parameter values (``ValueError`` naming the parameter). ``None`` follows
+        :func:`kldiv.set_validate_args`, whose default for the distributions is on.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> from kldiv.distributions import Normal
     >>> Normal(xp.asarray([0.0, 1.0]), 2.0).batch_shape

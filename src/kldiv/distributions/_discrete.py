@@ -2,7 +2,7 @@
 
 Terms with no mass contribute 0 and q = 0 where p > 0 gives +inf, through ``where`` (never
 ``result[mask] = inf``), so p and q may have different batch shapes that broadcast — torch raises
-``IndexError`` there. Arithmetic runs in the working dtype of :mod:`._pair_tools`.
+``IndexError`` there.
 
 >>> import array_api_strict as xp
 >>> from kldiv.distributions import Bernoulli, kl_divergence

@@ -33,8 +33,23 @@ _REGISTRY: dict[tuple[type, type], PairFunction] = {}
 def register_kl(type_p: type, type_q: type) -> Callable[[PairFunction], PairFunction]:
     """Decorator registering ``kl(p, q)`` for ``p`` of ``type_p`` and ``q`` of ``type_q``.
 
-    Subclasses match too; the most specific registration wins. Re-registering replaces.
+    Subclasses match too; the most specific registration wins (nearest in both method
+    resolution orders, as in torch). Re-registering a pair replaces it. The function receives
+    both families with parameters in the working dtype (see :mod:`kldiv.distributions`) and
+    returns KL(p ‖ q) with the broadcast batch shape.
 
+    Parameters
+    ----------
+    type_p, type_q : type
+        Subclasses of :class:`Distribution`.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the function and returns it unchanged.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> from kldiv.distributions import Normal, kl_divergence
     >>> class Unit(Normal): ...
@@ -124,10 +139,26 @@ def _joint_context(p: Distribution, q: Distribution) -> Context:
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Array:
-    """KL(p ‖ q) for two parameter containers, with the shape of their broadcast batch shapes.
+    """KL(p ‖ q) = E_p[log p(x) − log q(x)] in closed form, for two parameter containers.
 
-    ``NotImplementedError`` names both types when no pair is registered.
+    Parameters
+    ----------
+    p, q : Distribution
+        Families of one array library and device; their batch shapes broadcast.
 
+    Returns
+    -------
+    array
+        KL(p ‖ q) with shape ``broadcast(p.batch_shape, q.batch_shape)`` and the parameters'
+        common dtype; +inf where q misses part of p's support.
+
+    Raises
+    ------
+    NotImplementedError
+        When no pair is registered for the two types (the message names both).
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> from kldiv.distributions import Normal
     >>> kl_divergence(Normal(xp.asarray([0.0, 1.0]), 1.0), Normal(0.0, xp.asarray(2.0)))
