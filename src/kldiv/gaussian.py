@@ -104,18 +104,13 @@ def kl_normal(
     ----------
     mu_p, log_var_p, mu_q, log_var_q : array
         Means and log-variances of p and q; shapes broadcast.
-    reduction : {'none', 'sum', 'mean', 'batchmean'}, default 'none'
-        'batchmean' divides the sum over all elements by the size of axis 0.
-    clamp_min, clamp_max : float, default -30.0, 20.0
-        Log-variances are clipped to [clamp_min, clamp_max] (gradient 0 outside).
-    validate_args : bool, optional
-        Raise ``ValueError`` on NaN inputs (default off, see :func:`kldiv.set_validate_args`).
+    reduction, clamp_min, clamp_max, validate_args
+        As for :func:`kl_standard_normal`.
 
     Returns
     -------
     array
-        The KL per element (broadcast shape of the inputs), or its reduction; the inputs'
-        common dtype.
+        As for :func:`kl_standard_normal`.
 
     Examples
     --------

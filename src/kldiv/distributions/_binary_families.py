@@ -42,10 +42,8 @@ class Bernoulli(_SuccessProbability):
 
     Parameters
     ----------
-    probs : array or float, optional
-        Success probability in [0, 1].
-    logits : array or float, optional
-        Log-odds (real); give exactly one of ``probs`` and ``logits``.
+    probs, logits : array or float, optional
+        Success probability in [0, 1], or its log-odds; give exactly one.
 
     Examples
     --------
@@ -65,10 +63,8 @@ class Geometric(_SuccessProbability):
 
     Parameters
     ----------
-    probs : array or float, optional
-        Success probability in (0, 1].
-    logits : array or float, optional
-        Log-odds (real); give exactly one of ``probs`` and ``logits``.
+    probs, logits : array or float, optional
+        Success probability in (0, 1], or its log-odds; give exactly one.
 
     Examples
     --------
@@ -92,10 +88,8 @@ class Binomial(_SuccessProbability):
     ----------
     total_count : array or int, default 1
         Number of trials (a non-negative integer).
-    probs : array or float, optional
-        Success probability in [0, 1].
-    logits : array or float, optional
-        Log-odds (real); give exactly one of ``probs`` and ``logits``.
+    probs, logits : array or float, optional
+        Success probability in [0, 1], or its log-odds; give exactly one.
 
     Examples
     --------

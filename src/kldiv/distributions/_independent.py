@@ -10,6 +10,8 @@ from ._families import Normal
 from ._multivariate import Independent, MultivariateNormal
 from ._registry import check_event_shapes, kl_divergence, register_kl
 
+__all__: list[str] = []
+
 
 @register_kl(Independent, Independent)
 def _kl_independent_independent(p: Independent, q: Independent) -> Array:

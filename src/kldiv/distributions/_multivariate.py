@@ -94,10 +94,8 @@ class OneHotCategorical(_CategoryProbabilities):
 
     Parameters
     ----------
-    probs : array, optional
-        Non-negative weights (..., K), normalised over the last axis.
-    logits : array, optional
-        Unnormalised log-probabilities (..., K); give exactly one of ``probs`` and ``logits``.
+    probs, logits : array, optional
+        As for :class:`Categorical`.
 
     Examples
     --------

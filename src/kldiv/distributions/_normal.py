@@ -37,6 +37,8 @@ from ._families import (
 from ._multivariate import LowRankMultivariateNormal, MultivariateNormal
 from ._registry import check_event_shapes, register_infinite, register_kl
 
+__all__: list[str] = []
+
 # q families supported on a half-line or an interval: +inf from any p with mass on all of ℝ.
 _BOUNDED_SUPPORT = (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)
 
