@@ -199,7 +199,7 @@ def _is_linalg_error(error: Exception) -> bool:
     if isinstance(error, np.linalg.LinAlgError):  # NumPy, array-api-strict, Dask, SciPy
         return True
     torch = sys.modules.get("torch")
-    return torch is not None and isinstance(error, RuntimeError)  # torch.linalg.LinAlgError
+    return torch is not None and isinstance(error, torch.linalg.LinAlgError)
 
 
 @contextmanager
