@@ -166,13 +166,13 @@ class Distribution:
         bound = self.__signature__.bind(*args, **kwargs)  # type: ignore[attr-defined]
         bound.apply_defaults()
         values = dict(bound.arguments)
-        self.__dict__["validate_args"] = values.pop("validate_args")
+        self._store(validate_args=values.pop("validate_args"))
         params = {}
         for argument in self._arguments:
             if isinstance(argument, Param):
                 params[argument.name] = values[argument.name]
             else:
-                self.__dict__[argument.name] = values[argument.name]
+                self._store(**{argument.name: values[argument.name]})
         self._assemble(params, resolve_validate_args(self.validate_args, "distributions"))
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -180,7 +180,7 @@ class Distribution:
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{argument.name}={self.__dict__[argument.name]!r}"
+            f"{argument.name}={getattr(self, argument.name)!r}"
             for argument in self._arguments
             if isinstance(argument, Option) or argument.name in self._given_names()
         )
@@ -219,7 +219,12 @@ class Distribution:
         return self.__dict__["_batch_shape"]
 
     def _given_names(self) -> tuple[str, ...]:
+        """The parameters given to the constructor (the others are derived)."""
         return self.__dict__["_given"]
+
+    def _store(self, **values: Any) -> None:
+        """Set attributes of a read-only instance: only while it is being built."""
+        self.__dict__.update(values)
 
     def _params(self) -> dict[str, Param]:
         return {arg.name: arg for arg in self._arguments if isinstance(arg, Param)}
@@ -255,8 +260,8 @@ class Distribution:
             event = tuple(array.shape)[array.ndim - event_ndims[name] :]
             if batch_shapes[name] != batch_shape:
                 array = context.xp.broadcast_to(array, batch_shape + event)
-            self.__dict__[name] = array
-        self.__dict__.update(_context=context, _batch_shape=batch_shape, _given=tuple(named))
+            self._store(**{name: array})
+        self._store(_context=context, _batch_shape=batch_shape, _given=tuple(named))
         self._check_shapes()
         if validate:
             for name in named:
@@ -273,7 +278,7 @@ class Distribution:
         xp = self.xp
         clone = object.__new__(type(self))
         kept = {argument.name for argument in self._arguments if isinstance(argument, Option)}
-        clone.__dict__.update({name: self.__dict__[name] for name in kept | {"validate_args"}})
-        given = {name: xp.astype(self.__dict__[name], dtype) for name in self._given_names()}
+        clone._store(**{name: getattr(self, name) for name in kept | {"validate_args"}})
+        given = {name: xp.astype(getattr(self, name), dtype) for name in self._given_names()}
         clone._assemble(given, validate=False)
         return clone

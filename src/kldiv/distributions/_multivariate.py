@@ -49,9 +49,9 @@ class _CategoryProbabilities(Distribution):
     def _finish(self) -> None:
         xp = self.xp
         if "probs" in self._given_names():
-            self.__dict__["probs"] = self.probs / xp.sum(self.probs, axis=-1, keepdims=True)
+            self._store(probs=self.probs / xp.sum(self.probs, axis=-1, keepdims=True))
         else:
-            self.__dict__["logits"] = log_softmax(xp, self.logits, axis=-1)
+            self._store(logits=log_softmax(xp, self.logits, axis=-1))
 
     def _derive(self, name: str) -> Array:
         if name == "logits":
@@ -64,7 +64,7 @@ class _CategoryProbabilities(Distribution):
     def num_categories(self) -> int:
         """The number of categories K (the size of the last parameter axis)."""
         name = self._given_names()[0]
-        return int(self.__dict__[name].shape[-1])
+        return int(getattr(self, name).shape[-1])
 
 
 class Categorical(_CategoryProbabilities):
@@ -200,7 +200,7 @@ class MultivariateNormal(Distribution):
     def _check_shapes(self) -> None:
         (given,) = (name for name in self._given_names() if name != "loc")
         size = self.event_shape[0]
-        shape = tuple(self.__dict__[given].shape)
+        shape = tuple(getattr(self, given).shape)
         if shape[-2:] != (size, size):
             raise ValueError(
                 f"{type(self).__name__}: {given} must have shape (..., {size}, {size}) to match "
@@ -209,14 +209,16 @@ class MultivariateNormal(Distribution):
 
     def _finish(self) -> None:
         """Factorise on construction, as torch does (a non-positive-definite matrix raises)."""
-        if "scale_tril" not in self.__dict__:
-            self.__dict__["scale_tril"] = self._derive("scale_tril")
+        if "scale_tril" not in self._given_names():
+            self._store(scale_tril=self._derive("scale_tril"))
 
     def _derive(self, name: str) -> Array:
         xp = self.xp
         if name == "scale_tril":
             given = (
-                "covariance_matrix" if "covariance_matrix" in self.__dict__ else "precision_matrix"
+                "covariance_matrix"
+                if "covariance_matrix" in self._given_names()
+                else "precision_matrix"
             )
             message = f"{type(self).__name__}: {given} must be positive definite"
             with not_positive_definite_as_value_error(message):
@@ -332,7 +334,7 @@ class Independent(Distribution):
                 f"{len(base.batch_shape)}] for a base batch shape {base.batch_shape}"
             )
         batch_shape = base.batch_shape[: len(base.batch_shape) - ndims]
-        self.__dict__.update(_context=base.context, _batch_shape=batch_shape, _given=())
+        self._store(_context=base.context, _batch_shape=batch_shape, _given=())
 
     def _with_dtype(self, dtype: Any) -> Distribution:
         base = self.base_distribution._with_dtype(dtype)
