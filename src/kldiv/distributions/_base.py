@@ -231,44 +231,61 @@ class Distribution:
 
     def _assemble(self, params: dict[str, Any], validate: bool) -> None:
         """Convert, broadcast and check the given ``params``, then store them."""
+        given = self._given_arguments(params)
+        context, arrays = prepare(**{name: params[name] for name in given})
+        self._store(_context=context, _given=tuple(given))
+        self._broadcast(dict(zip(given, arrays, strict=True)))
+        self._check_shapes()
+        if validate:
+            self._check_values()
+        self._finish()
+
+    def _given_arguments(self, params: dict[str, Any]) -> list[str]:
+        """The names of the given parameters: every required one and one alternative."""
         family = type(self).__name__
         declared = self._params()
-        alternatives = [name for name, param in declared.items() if param.alternative]
         given = [name for name in declared if params.get(name) is not None]
-        for name in declared.keys() - set(given) - set(alternatives):
-            raise ValueError(f"{family}: {name} must be given")
+        alternatives = [name for name, param in declared.items() if param.alternative]
+        missing = [name for name in declared if name not in given and name not in alternatives]
+        if missing:
+            raise ValueError(f"{family}: {', '.join(missing)} must be given")
         chosen = [name for name in alternatives if name in given]
         if alternatives and len(chosen) != 1:
             raise ValueError(
                 f"{family}: give exactly one of {', '.join(alternatives)}; got {chosen or 'none'}"
             )
-        context, arrays = prepare(**{name: params[name] for name in given})
-        named = dict(zip(given, arrays, strict=True))
-        event_ndims = {name: declared[name].event_ndim for name in named}
-        for name, array in named.items():
+        return given
+
+    def _broadcast(self, arrays: dict[str, Array]) -> None:
+        """Store ``arrays`` broadcast to their joint batch shape (event axes kept)."""
+        declared = self._params()
+        event_ndims = {name: declared[name].event_ndim for name in arrays}
+        for name, array in arrays.items():
             if array.ndim < event_ndims[name]:
                 raise ValueError(
-                    f"{family}: {name} must have at least {event_ndims[name]} dimension(s), "
-                    f"got shape {tuple(array.shape)}"
+                    f"{type(self).__name__}: {name} must have at least {event_ndims[name]} "
+                    f"dimension(s), got shape {tuple(array.shape)}"
                 )
         batch_shapes = {
             name: tuple(array.shape)[: array.ndim - event_ndims[name]]
-            for name, array in named.items()
+            for name, array in arrays.items()
         }
         batch_shape = broadcast_shapes(**batch_shapes)
-        for name, array in named.items():
+        for name, array in arrays.items():
             event = tuple(array.shape)[array.ndim - event_ndims[name] :]
             if batch_shapes[name] != batch_shape:
-                array = context.xp.broadcast_to(array, batch_shape + event)
+                array = self.xp.broadcast_to(array, batch_shape + event)
             self._store(**{name: array})
-        self._store(_context=context, _batch_shape=batch_shape, _given=tuple(named))
-        self._check_shapes()
-        if validate:
-            for name in named:
-                constraint = declared[name].constraint
-                if any_value(context.xp, ~constraint.holds(context.xp, getattr(self, name), self)):
-                    raise ValueError(f"{family}: {name} must be {constraint.requirement}")
-        self._finish()
+        self._store(_batch_shape=batch_shape)
+
+    def _check_values(self) -> None:
+        """``ValueError`` naming the first given parameter that breaks its constraint."""
+        xp = self.xp
+        declared = self._params()
+        for name in self._given_names():
+            constraint = declared[name].constraint
+            if any_value(xp, ~constraint.holds(xp, getattr(self, name), self)):
+                raise ValueError(f"{type(self).__name__}: {name} must be {constraint.requirement}")
 
     def _with_dtype(self, dtype: Any) -> Distribution:
         """A copy whose given parameters are converted to ``dtype`` (floating) and whose derived
