@@ -9,7 +9,9 @@ dominated by matrix products. Batch axes broadcast everywhere. Backend branches 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import array_api_compat as compat
@@ -18,8 +20,12 @@ from ._array import Array, Namespace
 
 __all__ = [
     "cholesky",
+    "diag_embed",
     "diagonal",
+    "kl_mvn_from_cholesky",
     "logdet_from_cholesky",
+    "not_positive_definite_as_value_error",
+    "precision_from_scale_tril",
     "precision_to_scale_tril",
     "solve_triangular",
     "squared_frobenius",
@@ -34,6 +40,13 @@ def diagonal(xp: Namespace, matrix: Array) -> Array:
     size = int(matrix.shape[-1])
     eye = xp.eye(size, dtype=matrix.dtype, device=compat.device(matrix))
     return xp.sum(matrix * eye, axis=-1)
+
+
+def diag_embed(xp: Namespace, values: Array) -> Array:
+    """Diagonal matrices with ``values`` (..., n) on their diagonals, shape (..., n, n)."""
+    size = int(values.shape[-1])
+    eye = xp.eye(size, dtype=values.dtype, device=compat.device(values))
+    return eye * values[..., None, :]
 
 
 def logdet_from_cholesky(xp: Namespace, tril: Array) -> Array:
@@ -74,8 +87,9 @@ def _broadcast_batch(*shapes: tuple[int, ...]) -> tuple[int, ...]:
 def cholesky(xp: Namespace, matrix: Array) -> Array:
     """The lower Cholesky factor L of each symmetric positive definite matrix (L·Lᵀ = matrix).
 
-    Libraries differ on a matrix that is not positive definite: NumPy and torch raise, JAX returns
-    NaN; callers that must know check the factor (see ``kldiv.distributions``).
+    Libraries differ on a matrix that is not positive definite: NumPy and torch raise (see
+    :func:`not_positive_definite_as_value_error`), JAX returns NaN; callers that must know check
+    the factor.
     """
     if compat.is_dask_namespace(xp):
         import numpy as np
@@ -168,3 +182,64 @@ def precision_to_scale_tril(xp: Namespace, precision: Array) -> Array:
     size = int(precision.shape[-1])
     eye = xp.eye(size, dtype=precision.dtype, device=compat.device(precision))
     return solve_triangular(xp, inverse_tril, eye)
+
+
+def precision_from_scale_tril(xp: Namespace, tril: Array) -> Array:
+    """Σ⁻¹ = L⁻ᵀ·L⁻¹ from the lower Cholesky factor L of Σ."""
+    size = int(tril.shape[-1])
+    eye = xp.eye(size, dtype=tril.dtype, device=compat.device(tril))
+    inverse = solve_triangular(xp, tril, eye + xp.zeros_like(tril))
+    return xp.matrix_transpose(inverse) @ inverse
+
+
+def _is_linalg_error(error: Exception) -> bool:
+    """Whether ``error`` is a library's report of a failed factorisation."""
+    import numpy as np
+
+    if isinstance(error, np.linalg.LinAlgError):  # NumPy, array-api-strict, Dask, SciPy
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(error, torch.linalg.LinAlgError)
+
+
+@contextmanager
+def not_positive_definite_as_value_error(message: str) -> Iterator[None]:
+    """Turn the library's error for a matrix that is not positive definite into a ``ValueError``.
+
+    ``message`` names the argument, e.g. ``"MultivariateNormal: covariance_matrix must be
+    positive definite"``. Other errors pass through unchanged.
+    """
+    try:
+        yield
+    except Exception as error:
+        if not _is_linalg_error(error):
+            raise
+        raise ValueError(message) from error
+
+
+def kl_mvn_from_cholesky(
+    xp: Namespace, loc_p: Array, tril_p: Array, loc_q: Array, tril_q: Array
+) -> Array:
+    """KL between full-covariance Gaussians from lower Cholesky factors, shape (...).
+
+    KL = Σ log diag L_q − Σ log diag L_p + ½(‖L_q⁻¹L_p‖²_F + ‖L_q⁻¹(μ_q − μ_p)‖² − d):
+    one triangular solve with L_q for the d + 1 right-hand sides [L_p | μ_q − μ_p].
+
+    >>> import array_api_strict as xp
+    >>> eye = xp.eye(2)
+    >>> kl_mvn_from_cholesky(xp, xp.asarray([1.0, 0.0]), eye, xp.zeros(2), 2 * eye)
+    Array(0.76129436, dtype=array_api_strict.float64)
+    """
+    size = int(loc_p.shape[-1])
+    distance = (loc_q - loc_p)[..., None]
+    batch = _broadcast_batch(tuple(tril_p.shape[:-2]), tuple(distance.shape[:-2]))
+    rhs = xp.concat(
+        (
+            xp.broadcast_to(tril_p, (*batch, size, size)),
+            xp.broadcast_to(distance, (*batch, size, 1)),
+        ),
+        axis=-1,
+    )
+    solved = solve_triangular(xp, tril_q, rhs)
+    log_det_ratio = xp.sum(xp.log(diagonal(xp, tril_q) / diagonal(xp, tril_p)), axis=-1)
+    return log_det_ratio + 0.5 * (squared_frobenius(xp, solved) - size)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 
 from ._array import Array, Namespace
+from ._elementwise import HALF_LOG_2PI
 
 __all__ = ["digamma", "erf", "erfc", "i0e", "i1e", "lgamma"]
 
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 # Cephes ``lgam``: rational approximation of lgamma(2 + t) on 0 <= t < 1, and Stirling's series.
 _LGAMMA_B = (
@@ -101,7 +101,7 @@ def _lgamma_positive(xp: Namespace, x: Array) -> Array:
 
     large = xp.where(small, xp.full_like(x, _LGAMMA_LARGE), x)
     inverse = 1.0 / large
-    stirling = (large - 0.5) * xp.log(large) - large + _LOG_SQRT_2PI
+    stirling = (large - 0.5) * xp.log(large) - large + HALF_LOG_2PI
     stirling = stirling + _polynomial(xp, _STIRLING, inverse * inverse) * inverse
     return xp.where(small, near, stirling)
 

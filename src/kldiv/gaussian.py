@@ -9,25 +9,13 @@ diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.f
 
 from __future__ import annotations
 
-from ._array import Array, Context, Namespace, broadcast_shapes, prepare
-from ._elementwise import expm1_minus_identity
-from ._linalg import diagonal, solve_triangular, squared_frobenius
+from ._array import Array, Context, broadcast_shapes, prepare
+from ._elementwise import expm1_minus_identity, kl_normal_log_ratio
+from ._linalg import diagonal, kl_mvn_from_cholesky
 from ._reduce import reduce_pointwise
 from ._validate import any_value, resolve_validate_args
 
-__all__ = [
-    "kl_mvn",
-    "kl_mvn_cholesky",
-    "kl_normal",
-    "kl_normal_log_ratio",
-    "kl_standard_normal",
-]
-
-
-def kl_normal_log_ratio(xp: Namespace, log_var_ratio: Array, scaled_sq_distance: Array) -> Array:
-    """KL(N(μp, σp²) ‖ N(μq, σq²)) = ½(expm1(d) − d + (μp − μq)²/σq²), from d = log(σp²/σq²)
-    and ``scaled_sq_distance`` = (μp − μq)²/σq². Exact to rounding near p ≈ q."""
-    return 0.5 * (expm1_minus_identity(xp, log_var_ratio) + scaled_sq_distance)
+__all__ = ["kl_mvn", "kl_normal", "kl_standard_normal"]
 
 
 def _check_clamp(clamp_min: float, clamp_max: float) -> None:
@@ -59,6 +47,25 @@ def kl_standard_normal(
     ``log_var`` to [clamp_min, clamp_max] the same way, zeroing its gradient outside), computed
     as ½(mu² + (expm1(lv) − lv)) so that it stays accurate near lv = 0.
 
+    Parameters
+    ----------
+    mu, log_var : array
+        Mean and log-variance of the diagonal Gaussian; shapes broadcast.
+    reduction : {'none', 'sum', 'mean', 'batchmean'}, default 'none'
+        'batchmean' divides the sum over all elements by the size of axis 0.
+    clamp_min, clamp_max : float, default -30.0, 20.0
+        Log-variances are clipped to [clamp_min, clamp_max] (gradient 0 outside).
+    validate_args : bool, optional
+        Raise ``ValueError`` on NaN inputs (default off, see :func:`kldiv.set_validate_args`).
+
+    Returns
+    -------
+    array
+        The KL per element (broadcast shape of the inputs), or its reduction; the inputs'
+        common dtype.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> kl_standard_normal(xp.asarray([0.0, 1.0]), xp.asarray([0.0, 0.0]))
     Array([0. , 0.5], dtype=array_api_strict.float64)
@@ -93,6 +100,20 @@ def kl_normal(
     (lv_q − lv_p) + (e^lv_p + (mu_p − mu_q)²)/e^lv_q − ½, which is 2·KL + ½ (½ when p = q),
     not the KL its docstring claims; ``2 * kl_normal(...) + 0.5`` reproduces it.
 
+    Parameters
+    ----------
+    mu_p, log_var_p, mu_q, log_var_q : array
+        Means and log-variances of p and q; shapes broadcast.
+    reduction, clamp_min, clamp_max, validate_args
+        As for :func:`kl_standard_normal`.
+
+    Returns
+    -------
+    array
+        As for :func:`kl_standard_normal`.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> kl_normal(xp.asarray([1.0]), xp.asarray([0.0]), xp.asarray([0.0]), xp.asarray([0.0]))
     Array([0.5], dtype=array_api_strict.float64)
@@ -113,31 +134,6 @@ def kl_normal(
     if tuple(terms.shape) != shape:
         terms = xp.broadcast_to(terms, shape)
     return context.finish(reduce_pointwise(xp, terms, reduction))
-
-
-def kl_mvn_cholesky(
-    xp: Namespace, loc_p: Array, tril_p: Array, loc_q: Array, tril_q: Array
-) -> Array:
-    """KL between full-covariance Gaussians from Cholesky factors (arrays already prepared).
-
-    KL = Σ log diag L_q − Σ log diag L_p + ½(‖L_q⁻¹L_p‖²_F + ‖L_q⁻¹(μ_q − μ_p)‖² − d):
-    one triangular solve with L_q for the d + 1 right-hand sides [L_p | μ_q − μ_p].
-    """
-    size = int(loc_p.shape[-1])
-    distance = (loc_q - loc_p)[..., None]
-    batch = broadcast_shapes(
-        scale_tril_p=tuple(tril_p.shape[:-2]), loc_difference=tuple(distance.shape[:-2])
-    )
-    rhs = xp.concat(
-        (
-            xp.broadcast_to(tril_p, (*batch, size, size)),
-            xp.broadcast_to(distance, (*batch, size, 1)),
-        ),
-        axis=-1,
-    )
-    solved = solve_triangular(xp, tril_q, rhs)
-    log_det_ratio = xp.sum(xp.log(diagonal(xp, tril_q) / diagonal(xp, tril_p)), axis=-1)
-    return log_det_ratio + 0.5 * (squared_frobenius(xp, solved) - size)
 
 
 def _check_mvn_shapes(**arrays: Array) -> None:
@@ -169,6 +165,22 @@ def kl_mvn(
     ``validate_args=True`` a non-positive diagonal is a ``ValueError``. For covariance or
     precision matrices use :class:`kldiv.distributions.MultivariateNormal`.
 
+    Parameters
+    ----------
+    loc_p, loc_q : array
+        Means (..., d).
+    scale_tril_p, scale_tril_q : array
+        Lower Cholesky factors L (..., d, d) of the covariances L·Lᵀ.
+    validate_args : bool, optional
+        Raise ``ValueError`` on NaN means or a non-positive diagonal (default off).
+
+    Returns
+    -------
+    array
+        KL(p ‖ q) with the broadcast batch shape (...), in the inputs' common dtype.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> eye = xp.eye(2)
     >>> kl_mvn(xp.asarray([1.0, 0.0]), eye, xp.zeros(2), 2 * eye)
@@ -196,4 +208,4 @@ def kl_mvn(
             diag = diagonal(xp, by_name[name])
             if any_value(xp, ~(diag > 0)):
                 raise ValueError(f"{name} must have a positive diagonal")
-    return context.finish(kl_mvn_cholesky(xp, *arrays))
+    return context.finish(kl_mvn_from_cholesky(xp, *arrays))

@@ -13,13 +13,20 @@ Array([0.07641445,        inf], dtype=array_api_strict.float64)
 
 from __future__ import annotations
 
-import math
-
 from .._array import Array, Namespace
-from .._special import betaln, softplus
+from .._elementwise import identity_minus_log1p, replace_where, where_inf, xlogy
+from .._special import betaln
+from ._binary_families import ContinuousBernoulli
+from ._expectations import (
+    cb_cross_entropy,
+    cb_entropy,
+    cb_moments,
+    exponential_cross_entropy,
+    gamma_cross_entropy,
+    gaussian_cross_entropy,
+)
 from ._families import (
     Beta,
-    ContinuousBernoulli,
     Exponential,
     Gamma,
     Gumbel,
@@ -27,82 +34,16 @@ from ._families import (
     Pareto,
     Uniform,
 )
-from ._pair_tools import (
-    binary_params,
-    exponential_cross_entropy,
-    gamma_cross_entropy,
-    gaussian_cross_entropy,
-    log1p_bregman,
-    replace,
-    where_inf,
-    widen,
-    xlogx,
-)
 from ._registry import register_infinite, register_kl
 
-__all__ = ["cb_cross_entropy", "cb_entropy", "cb_moments"]
-
-
-# -- ContinuousBernoulli: torch's formulas, with its Taylor expansions inside ``lims`` ----------
-
-
-def _cb_cut(xp: Namespace, probs: Array, logits: Array, lims: tuple[float, float]) -> tuple:
-    """(outside the unstable region, probs and logits cut to lims[0] inside it)."""
-    outside = (probs <= lims[0]) | (probs > lims[1])
-    cut_probs = xp.where(outside, probs, xp.full_like(probs, lims[0]))
-    cut_logits = xp.where(outside, logits, xp.full_like(logits, math.log(lims[0] / (1 - lims[0]))))
-    return outside, cut_probs, cut_logits
-
-
-def cb_log_norm(xp: Namespace, probs: Array, logits: Array, lims: tuple[float, float]) -> Array:
-    """log C(λ), C = 2 artanh(1 - 2λ) / (1 - 2λ).
-
-    Inside torch's ``lims`` the Taylor form log 2 + (4/3 + 104/45 x) x, x = (λ - ½)².
-    """
-    outside, cut, cut_logits = _cb_cut(xp, probs, logits, lims)
-    below = cut <= 0.5
-    denominator = xp.where(
-        below,
-        xp.log1p(-2.0 * xp.where(below, cut, xp.zeros_like(cut))),
-        xp.log(2.0 * xp.where(below, xp.ones_like(cut), cut) - 1.0),
-    )
-    exact = xp.log(xp.abs(cut_logits)) - denominator
-    x = (probs - 0.5) ** 2
-    return xp.where(outside, exact, math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * x) * x)
-
-
-def cb_moments(
-    xp: Namespace, probs: Array, logits: Array, lims: tuple[float, float]
-) -> tuple[Array, Array]:
-    """(mean, variance) of ContinuousBernoulli(λ): λ/(2λ - 1) + 1/logit-gap and its variance."""
-    outside, cut, cut_logits = _cb_cut(xp, probs, logits, lims)
-    mean = cut / (2.0 * cut - 1.0) - 1.0 / cut_logits
-    variance = cut * (cut - 1.0) / (1.0 - 2.0 * cut) ** 2 + 1.0 / cut_logits**2
-    x = probs - 0.5
-    mean_taylor = 0.5 + (1.0 / 3.0 + 16.0 / 45.0 * x**2) * x
-    variance_taylor = 1.0 / 12.0 - (1.0 / 15.0 - 128.0 / 945.0 * x**2) * x**2
-    return xp.where(outside, mean, mean_taylor), xp.where(outside, variance, variance_taylor)
-
-
-def cb_cross_entropy(
-    xp: Namespace, mean: Array, probs: Array, logits: Array, lims: tuple[float, float]
-) -> Array:
-    """E_p[-log CB(x; λ)] = -E_p[x]·logit(λ) - log(1 - λ) - log C(λ), for p on [0, 1]."""
-    log_failure = -softplus(xp, logits)
-    return -mean * logits - log_failure - cb_log_norm(xp, probs, logits, lims)
-
-
-def cb_entropy(xp: Namespace, probs: Array, logits: Array, lims: tuple[float, float]) -> Array:
-    """H(CB(λ)) = E[-log CB(x; λ)] under itself."""
-    mean, _ = cb_moments(xp, probs, logits, lims)
-    return cb_cross_entropy(xp, mean, probs, logits, lims)
+__all__: list[str] = []
 
 
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
 def _kl_cb_cb(p: ContinuousBernoulli, q: ContinuousBernoulli) -> Array:
     xp = p.xp
-    probs_p, logits_p = binary_params(p, q, p)
-    probs_q, logits_q = binary_params(p, q, q)
+    probs_p, logits_p = p.probs, p.logits
+    probs_q, logits_q = q.probs, q.logits
     mean, _ = cb_moments(xp, probs_p, logits_p, p.lims)
     cross = cb_cross_entropy(xp, mean, probs_q, logits_q, q.lims)
     return cross - cb_entropy(xp, probs_p, logits_p, p.lims)
@@ -111,8 +52,8 @@ def _kl_cb_cb(p: ContinuousBernoulli, q: ContinuousBernoulli) -> Array:
 @register_kl(ContinuousBernoulli, Exponential)
 def _kl_cb_exponential(p: ContinuousBernoulli, q: Exponential) -> Array:
     xp = p.xp
-    probs, logits = binary_params(p, q, p)
-    (rate,) = widen(p, q, q.rate)
+    probs, logits = p.probs, p.logits
+    rate = q.rate
     mean, _ = cb_moments(xp, probs, logits, p.lims)
     return exponential_cross_entropy(xp, mean, rate) - cb_entropy(xp, probs, logits, p.lims)
 
@@ -120,8 +61,8 @@ def _kl_cb_exponential(p: ContinuousBernoulli, q: Exponential) -> Array:
 @register_kl(ContinuousBernoulli, Normal)
 def _kl_cb_normal(p: ContinuousBernoulli, q: Normal) -> Array:
     xp = p.xp
-    probs, logits = binary_params(p, q, p)
-    loc, scale = widen(p, q, q.loc, q.scale)
+    probs, logits = p.probs, p.logits
+    loc, scale = q.loc, q.scale
     mean, variance = cb_moments(xp, probs, logits, p.lims)
     cross = gaussian_cross_entropy(xp, mean, variance, loc, scale)
     return cross - cb_entropy(xp, probs, logits, p.lims)
@@ -129,7 +70,7 @@ def _kl_cb_normal(p: ContinuousBernoulli, q: Normal) -> Array:
 
 def _uniform_cross_entropy(xp: Namespace, covers: Array, low: Array, high: Array) -> Array:
     """E_p[-log Uniform(x; low, high)] = log(high - low) where q covers p's support, else +inf."""
-    width = replace(xp, ~covers, 1.0, high - low)
+    width = replace_where(xp, ~covers, 1.0, high - low)
     return where_inf(xp, ~covers, xp.log(width))
 
 
@@ -137,8 +78,8 @@ def _uniform_cross_entropy(xp: Namespace, covers: Array, low: Array, high: Array
 def _kl_cb_uniform(p: ContinuousBernoulli, q: Uniform) -> Array:
     """-H(p) + log(high - low); +inf unless low <= 0 and high >= 1 (torch: also at 0 and 1)."""
     xp = p.xp
-    probs, logits = binary_params(p, q, p)
-    low, high = widen(p, q, q.low, q.high)
+    probs, logits = p.probs, p.logits
+    low, high = q.low, q.high
     cross = _uniform_cross_entropy(xp, (low <= 0) & (high >= 1), low, high)
     return cross - cb_entropy(xp, probs, logits, p.lims)
 
@@ -146,25 +87,21 @@ def _kl_cb_uniform(p: ContinuousBernoulli, q: Uniform) -> Array:
 # -- Uniform ------------------------------------------------------------------------------------
 
 
-def _uniform_params(p: Uniform, q: object, *q_params: Array) -> list[Array]:
-    return widen(p, q, p.low, p.high, *q_params)  # type: ignore[arg-type]
-
-
 def _mean_log(xp: Namespace, low: Array, high: Array) -> Array:
     """E[log x] for x ~ Uniform(low, high), 0 <= low < high: (h log h - l log l)/(h - l) - 1."""
-    return (xlogx(xp, high) - xlogx(xp, low)) / (high - low) - 1.0
+    return (xlogy(xp, high, high) - xlogy(xp, low, low)) / (high - low) - 1.0
 
 
 def _inside(xp: Namespace, outside: Array, low: Array, high: Array, bounds: tuple) -> tuple:
     """``low``, ``high`` replaced by ``bounds`` where ``outside``: safe arguments for logs."""
-    return replace(xp, outside, bounds[0], low), replace(xp, outside, bounds[1], high)
+    return replace_where(xp, outside, bounds[0], low), replace_where(xp, outside, bounds[1], high)
 
 
 @register_kl(Uniform, Uniform)
 def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Array:
     """log((q.high - q.low) / (p.high - p.low)); +inf unless q's interval contains p's."""
     xp = p.xp
-    low_p, high_p, low_q, high_q = _uniform_params(p, q, q.low, q.high)
+    low_p, high_p, low_q, high_q = p.low, p.high, q.low, q.high
     covers = (low_q <= low_p) & (high_q >= high_p)
     return _uniform_cross_entropy(xp, covers, low_q, high_q) - xp.log(high_p - low_p)
 
@@ -173,7 +110,7 @@ def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Array:
 def _kl_uniform_beta(p: Uniform, q: Beta) -> Array:
     """log B(α, β) - (α - 1) E[log x] - (β - 1) E[log(1 - x)] - log(h - l); +inf outside [0, 1]."""
     xp = p.xp
-    low, high, alpha, beta = _uniform_params(p, q, q.concentration1, q.concentration0)
+    low, high, alpha, beta = p.low, p.high, q.concentration1, q.concentration0
     outside = (low < 0) | (high > 1)
     low, high = _inside(xp, outside, low, high, (0.25, 0.75))
     mean_log = _mean_log(xp, low, high)
@@ -186,8 +123,8 @@ def _kl_uniform_beta(p: Uniform, q: Beta) -> Array:
 def _kl_uniform_cb(p: Uniform, q: ContinuousBernoulli) -> Array:
     """E_p[-log CB] - log(h - l); +inf outside [0, 1] (torch: also when touching 0 or 1)."""
     xp = p.xp
-    low, high = _uniform_params(p, q)
-    probs, logits = binary_params(p, q, q)
+    low, high = p.low, p.high
+    probs, logits = q.probs, q.logits
     outside = (low < 0) | (high > 1)
     low, high = _inside(xp, outside, low, high, (0.25, 0.75))
     cross = cb_cross_entropy(xp, (low + high) / 2, probs, logits, q.lims)
@@ -197,7 +134,7 @@ def _kl_uniform_cb(p: Uniform, q: ContinuousBernoulli) -> Array:
 @register_kl(Uniform, Exponential)
 def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Array:
     xp = p.xp
-    low, high, rate = _uniform_params(p, q, q.rate)
+    low, high, rate = p.low, p.high, q.rate
     cross = exponential_cross_entropy(xp, (low + high) / 2, rate)
     return where_inf(xp, low < 0, cross - xp.log(high - low))
 
@@ -205,7 +142,7 @@ def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Array:
 @register_kl(Uniform, Gamma)
 def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Array:
     xp = p.xp
-    low, high, concentration, rate = _uniform_params(p, q, q.concentration, q.rate)
+    low, high, concentration, rate = p.low, p.high, q.concentration, q.rate
     outside = low < 0
     low, high = _inside(xp, outside, low, high, (1.0, 2.0))
     mean_log = _mean_log(xp, low, high)
@@ -217,7 +154,7 @@ def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Array:
 def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Array:
     """log(s/w) + (z_h + z_l)/2 - (s/w)(e^{-z_h} - e^{-z_l}), z = (x - loc)/s, w = h - l."""
     xp = p.xp
-    low, high, loc, scale = _uniform_params(p, q, q.loc, q.scale)
+    low, high, loc, scale = p.low, p.high, q.loc, q.scale
     ratio = scale / (high - low)
     z_high = (high - loc) / scale
     z_low = (low - loc) / scale
@@ -227,7 +164,7 @@ def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Array:
 @register_kl(Uniform, Normal)
 def _kl_uniform_normal(p: Uniform, q: Normal) -> Array:
     xp = p.xp
-    low, high, loc, scale = _uniform_params(p, q, q.loc, q.scale)
+    low, high, loc, scale = p.low, p.high, q.loc, q.scale
     width = high - low
     cross = gaussian_cross_entropy(xp, (low + high) / 2, width**2 / 12, loc, scale)
     return cross - xp.log(width)
@@ -237,10 +174,10 @@ def _kl_uniform_normal(p: Uniform, q: Normal) -> Array:
 def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Array:
     """(α + 1) E[log x] - log α - α log s - log(h - l); +inf where low < s."""
     xp = p.xp
-    low, high, scale, alpha = _uniform_params(p, q, q.scale, q.alpha)
+    low, high, scale, alpha = p.low, p.high, q.scale, q.alpha
     outside = low < scale
     low, high = _inside(xp, outside, low, high, (1.0, 2.0))
-    scale = replace(xp, outside, 1.0, scale)
+    scale = replace_where(xp, outside, 1.0, scale)
     cross = (alpha + 1) * _mean_log(xp, low, high) - xp.log(alpha) - alpha * xp.log(scale)
     return where_inf(xp, outside, cross - xp.log(high - low))
 
@@ -259,26 +196,24 @@ def _pareto_moments(xp: Namespace, scale: Array, alpha: Array) -> tuple[Array, A
 def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Array:
     """α_q log(s_p / s_q) + (r - 1 - log r), r = α_q / α_p; +inf where s_p < s_q."""
     xp = p.xp
-    scale_p, alpha_p, scale_q, alpha_q = widen(p, q, p.scale, p.alpha, q.scale, q.alpha)
+    scale_p, alpha_p, scale_q, alpha_q = p.scale, p.alpha, q.scale, q.alpha
     divergence = alpha_q * xp.log(scale_p / scale_q)
-    divergence = divergence + log1p_bregman(xp, (alpha_q - alpha_p) / alpha_p)
+    divergence = divergence + identity_minus_log1p(xp, (alpha_q - alpha_p) / alpha_p)
     return where_inf(xp, scale_p < scale_q, divergence)
 
 
-def _pareto_with_mean(p: Pareto, q: object, minimum_alpha: float, *q_params: Array) -> tuple:
-    """Widened parameters with alpha made safe where the needed moments do not exist."""
-    xp = p.xp
-    scale, alpha, *rest = widen(p, q, p.scale, p.alpha, *q_params)  # type: ignore[arg-type]
-    infinite = alpha <= minimum_alpha
-    alpha = replace(xp, infinite, minimum_alpha + 1.0, alpha)
-    return infinite, scale, alpha, rest
+def _alpha_with_moments(p: Pareto, minimum_alpha: float) -> tuple[Array, Array]:
+    """(where the needed moments are infinite, alpha made safe there)."""
+    infinite = p.alpha <= minimum_alpha
+    return infinite, replace_where(p.xp, infinite, minimum_alpha + 1.0, p.alpha)
 
 
 @register_kl(Pareto, Exponential)
 def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Array:
     """-H(p) + λ E[x] - log λ; +inf for alpha <= 1 (infinite mean)."""
     xp = p.xp
-    infinite, scale, alpha, (rate,) = _pareto_with_mean(p, q, 1.0, q.rate)
+    infinite, alpha = _alpha_with_moments(p, 1.0)
+    scale, rate = p.scale, q.rate
     negative_entropy, _, mean = _pareto_moments(xp, scale, alpha)
     return where_inf(xp, infinite, negative_entropy + exponential_cross_entropy(xp, mean, rate))
 
@@ -287,7 +222,8 @@ def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Array:
 def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Array:
     """-H(p) + E_p[-log Gamma]; +inf for alpha <= 1 (infinite mean)."""
     xp = p.xp
-    infinite, scale, alpha, (shape, rate) = _pareto_with_mean(p, q, 1.0, q.concentration, q.rate)
+    infinite, alpha = _alpha_with_moments(p, 1.0)
+    scale, shape, rate = p.scale, q.concentration, q.rate
     negative_entropy, mean_log, mean = _pareto_moments(xp, scale, alpha)
     cross = gamma_cross_entropy(xp, mean, mean_log, shape, rate)
     return where_inf(xp, infinite, negative_entropy + cross)
@@ -297,7 +233,8 @@ def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Array:
 def _kl_pareto_normal(p: Pareto, q: Normal) -> Array:
     """-H(p) + E_p[-log Normal]; +inf for alpha <= 2 (infinite variance)."""
     xp = p.xp
-    infinite, scale, alpha, (loc, sd) = _pareto_with_mean(p, q, 2.0, q.loc, q.scale)
+    infinite, alpha = _alpha_with_moments(p, 2.0)
+    scale, loc, sd = p.scale, q.loc, q.scale
     negative_entropy, _, mean = _pareto_moments(xp, scale, alpha)
     variance = scale**2 * alpha / ((alpha - 1) ** 2 * (alpha - 2))
     cross = gaussian_cross_entropy(xp, mean, variance, loc, sd)

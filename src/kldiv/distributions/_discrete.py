@@ -2,7 +2,7 @@
 
 Terms with no mass contribute 0 and q = 0 where p > 0 gives +inf, through ``where`` (never
 ``result[mask] = inf``), so p and q may have different batch shapes that broadcast — torch raises
-``IndexError`` there. Arithmetic runs in the working dtype of :mod:`._pair_tools`.
+``IndexError`` there.
 
 >>> import array_api_strict as xp
 >>> from kldiv.distributions import Bernoulli, kl_divergence
@@ -14,19 +14,12 @@ Array([[0.14384104, 0.28768207],
 from __future__ import annotations
 
 from .._array import Array, Namespace
-from .._elementwise import log_softmax
+from .._elementwise import identity_minus_log1p, replace_where, where_inf, xlogy
 from .._special import softplus
-from .._validate import any_value
-from ._families import (
-    Bernoulli,
-    Binomial,
-    Categorical,
-    Distribution,
-    Geometric,
-    OneHotCategorical,
-    Poisson,
-)
-from ._pair_tools import binary_params, log1p_bregman, replace, validating, where_inf, widen, xlogx
+from .._validate import any_value, resolve_validate_args
+from ._base import Distribution
+from ._binary_families import Bernoulli, Binomial, Geometric, Poisson
+from ._multivariate import Categorical, OneHotCategorical
 from ._registry import register_infinite, register_kl
 
 __all__: list[str] = []
@@ -37,11 +30,11 @@ def _binary_term(xp: Namespace, weight: Array, log_p: Array, log_q: Array, q_emp
     no_mass = weight == 0
     impossible = q_empty & ~no_mass
     safe = no_mass | impossible
-    difference = replace(xp, safe, 0.0, log_p) - replace(xp, safe, 0.0, log_q)
+    difference = replace_where(xp, safe, 0.0, log_p) - replace_where(xp, safe, 0.0, log_q)
     return where_inf(xp, impossible, weight * difference)
 
 
-def bernoulli_kl(
+def _bernoulli_kl(
     xp: Namespace, probs_p: Array, logits_p: Array, probs_q: Array, logits_q: Array
 ) -> Array:
     """p log(p/q) + (1 - p) log((1 - p)/(1 - q)), with log p = -softplus(-logit) (torch's form)."""
@@ -55,19 +48,19 @@ def bernoulli_kl(
 
 
 def _binary_params(p: Distribution, q: Distribution) -> list[Array]:
-    return [*binary_params(p, q, p), *binary_params(p, q, q)]
+    return [p.probs, p.logits, q.probs, q.logits]  # type: ignore[attr-defined]
 
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Array:
-    return bernoulli_kl(p.xp, *_binary_params(p, q))
+    return _bernoulli_kl(p.xp, *_binary_params(p, q))
 
 
 @register_kl(Geometric, Geometric)
 def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Array:
     """KL = KL(Bernoulli(p) ‖ Bernoulli(q)) / p: one Bernoulli trial per expected trial."""
     params = _binary_params(p, q)
-    return bernoulli_kl(p.xp, *params) / params[0]
+    return _bernoulli_kl(p.xp, *params) / params[0]
 
 
 @register_kl(Binomial, Binomial)
@@ -78,28 +71,15 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Array:
     values are checked (``validate_args``, eager arrays), NaN otherwise.
     """
     xp = p.xp
-    count_p, count_q = widen(p, q, p.total_count, q.total_count)
-    if validating(p) and any_value(xp, count_p < count_q):
+    count_p, count_q = p.total_count, q.total_count
+    validating = resolve_validate_args(p.validate_args, "distributions")
+    if validating and any_value(xp, count_p < count_q):
         raise NotImplementedError(
             "KL between Binomials where q.total_count > p.total_count is not implemented"
         )
-    per_trial = bernoulli_kl(xp, *_binary_params(p, q))
+    per_trial = _bernoulli_kl(xp, *_binary_params(p, q))
     kl = xp.where(count_p < count_q, xp.full_like(per_trial, xp.nan), count_p * per_trial)
     return where_inf(xp, count_p > count_q, kl)
-
-
-def _categorical_params(p: Categorical, q: Categorical, dist: Categorical) -> tuple[Array, Array]:
-    """(probs, log probs) in the working dtype, normalised there from the given parameter."""
-    xp = dist.xp
-    if getattr(dist, "_given", "probs") == "logits":
-        (logits,) = widen(p, q, dist.logits)
-        log_probs = log_softmax(xp, logits, axis=-1)
-        return xp.exp(log_probs), log_probs
-    (probs,) = widen(p, q, dist.probs)
-    probs = probs / xp.sum(probs, axis=-1, keepdims=True)
-    zero = probs == 0
-    log_probs = xp.log(replace(xp, zero, 1.0, probs))
-    return probs, xp.where(zero, xp.full_like(probs, -xp.inf), log_probs)
 
 
 @register_kl(Categorical, Categorical)
@@ -112,13 +92,11 @@ def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Array:
             f"got {p.num_categories} and {q.num_categories}"
         )
     xp = p.xp
-    probs_p, log_p = _categorical_params(p, q, p)
-    probs_q, log_q = _categorical_params(p, q, q)
-    terms = _binary_term(xp, probs_p, log_p, log_q, probs_q == 0)
+    terms = _binary_term(xp, p.probs, p.logits, q.logits, q.probs == 0)
     return xp.sum(terms, axis=-1)
 
 
-def poisson_kl(xp: Namespace, rate_p: Array, rate_q: Array) -> Array:
+def _poisson_kl(xp: Namespace, rate_p: Array, rate_q: Array) -> Array:
     """rate_p log(rate_p / rate_q) - rate_p + rate_q = rate_q·f(u), u = rate_p / rate_q - 1.
 
     f(u) = (1 + u) log1p(u) - u = u·log1p(u) - (u - log1p(u)): two accurate positive terms, no
@@ -127,26 +105,25 @@ def poisson_kl(xp: Namespace, rate_p: Array, rate_q: Array) -> Array:
     """
     p_zero = rate_p == 0
     q_zero = rate_q == 0
-    safe_q = replace(xp, q_zero, 1.0, rate_q)
-    u = replace(xp, p_zero | q_zero, 0.0, (rate_p - safe_q) / safe_q)
-    divergence = safe_q * (u * xp.log1p(u) - log1p_bregman(xp, u))
+    safe_q = replace_where(xp, q_zero, 1.0, rate_q)
+    u = replace_where(xp, p_zero | q_zero, 0.0, (rate_p - safe_q) / safe_q)
+    divergence = safe_q * (u * xp.log1p(u) - identity_minus_log1p(xp, u))
     divergence = xp.where(p_zero, rate_q + xp.zeros_like(divergence), divergence)
     return where_inf(xp, q_zero & ~p_zero, divergence)
 
 
 @register_kl(Poisson, Poisson)
 def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Array:
-    return poisson_kl(p.xp, *widen(p, q, p.rate, q.rate))
+    return _poisson_kl(p.xp, p.rate, q.rate)
 
 
 @register_kl(Bernoulli, Poisson)
 def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Array:
     """-H(p) - E_p[log Poisson(x; λ)] = p log p + (1 - p) log(1 - p) - p log λ + λ."""
     xp = p.xp
-    probs, _ = binary_params(p, q, p)
-    (rate,) = widen(p, q, q.rate)
-    negative_entropy = xlogx(xp, probs) + xlogx(xp, 1 - probs)
-    log_rate = xp.log(replace(xp, rate == 0, 1.0, rate))
+    probs, rate = p.probs, q.rate
+    negative_entropy = xlogy(xp, probs, probs) + xlogy(xp, 1 - probs, 1 - probs)
+    log_rate = xp.log(replace_where(xp, rate == 0, 1.0, rate))
     cross = _binary_term(xp, probs, xp.zeros_like(log_rate), log_rate, rate == 0)
     return negative_entropy + cross + rate
 

@@ -1,753 +1,357 @@
-"""Parameter containers, named and parameterised as in ``torch.distributions``.
+"""Continuous families with scalar events, named and parameterised as in ``torch.distributions``.
 
-A family is a frozen dataclass of arrays (Python scalars allowed next to at least one array). On
-construction it resolves the namespace, device and dtypes of its parameters once
-(:func:`kldiv._array.prepare`), broadcasts their batch parts, derives the alternative
-parameterisations (``probs`` ↔ ``logits``, ``scale_tril`` …) and checks them:
-
-* metadata (which arguments were given, event shapes, ranks) always, as a ``ValueError``;
-* values (``scale > 0``, ``probs`` in [0, 1], a positive definite covariance …) when
-  ``validate_args`` is on — the default for :mod:`kldiv.distributions`, as in torch;
-  :func:`kldiv.set_validate_args` overrides it. Skipped on lazy arrays (Dask, JAX, torch ``meta``).
-
-Stored arrays have the compute dtype (float32 for 16-bit inputs); :attr:`Distribution.context`
-keeps the caller's dtype. No sampling, no densities: these are what pairs in
-:mod:`kldiv.distributions` read.
+Each family is its parameters' declarations (:mod:`._base`); every constructor also takes the
+keyword ``validate_args``. Parameters may be arrays of any array-API library or Python numbers
+(at least one array); batch shapes broadcast.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
-
-from .._array import Array, Context, Namespace, broadcast_shapes, prepare
-from .._elementwise import log_softmax
-from .._linalg import cholesky, diagonal, precision_to_scale_tril, solve_triangular
-from .._validate import any_value, resolve_validate_args
+from .._array import Array
+from ._base import Distribution, Param, greater_than, positive, real
 
 __all__ = [
-    "Bernoulli",
     "Beta",
-    "Binomial",
-    "Categorical",
     "Cauchy",
     "Chi2",
-    "ContinuousBernoulli",
-    "Dirichlet",
-    "Distribution",
     "Exponential",
     "Gamma",
-    "Geometric",
     "Gumbel",
     "HalfNormal",
-    "Independent",
     "Kumaraswamy",
     "Laplace",
     "LogNormal",
-    "LowRankMultivariateNormal",
-    "MultivariateNormal",
     "Normal",
-    "OneHotCategorical",
     "Pareto",
-    "Poisson",
     "Uniform",
     "VonMises",
     "Weibull",
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class Distribution:
-    """Base of every family: context, shapes and the value checks.
+class Normal(Distribution):
+    """Normal(loc, scale): density exp(−(x − loc)²/(2·scale²)) / (scale·√(2π)).
 
-    Subclasses declare their parameters as fields, convert them in :meth:`_setup` (through
-    :meth:`_convert`) and state their value constraints in :meth:`_check_values`.
+    Parameters
+    ----------
+    loc : array or float
+        Mean (real).
+    scale : array or float
+        Standard deviation (> 0).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Normal(xp.asarray(0.0), 1.0), Normal(xp.asarray(1.0), 1.0))
+    Array(0.5, dtype=array_api_strict.float64)
     """
 
-    validate_args: bool | None = field(default=None, kw_only=True, repr=False)
-    _context: Context = field(init=False, repr=False, compare=False)
-    _batch_shape: tuple[int, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self._setup()
-        if resolve_validate_args(self.validate_args, "distributions"):
-            self._check_values()
-        self._derive()
-
-    # -- what subclasses provide --------------------------------------------------------------
-    def _setup(self) -> None:
-        raise NotImplementedError
-
-    def _check_values(self) -> None:
-        """Value constraints; each failure is a ``ValueError`` naming the parameter."""
-
-    def _derive(self) -> None:
-        """Alternative parameterisations, computed after the checks (so no warnings on bad data)."""
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return ()
-
-    # -- shared machinery ---------------------------------------------------------------------
-    @property
-    def context(self) -> Context:
-        """Namespace, device, caller's dtype and compute dtype of the parameters."""
-        return self._context
-
-    @property
-    def xp(self) -> Namespace:
-        return self._context.xp
-
-    @property
-    def batch_shape(self) -> tuple[int, ...]:
-        return self._batch_shape
-
-    def _set(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-
-    def _convert(self, event_ndims: dict[str, int] | None = None, **params: Any) -> None:
-        """Prepare ``params``, broadcast their batch parts, and store them under their names.
-
-        ``event_ndims[name]`` is the number of trailing event axes of that parameter (0 if
-        absent); the batch shape is the broadcast of the remaining leading axes.
-        """
-        event_ndims = event_ndims or {}
-        context, arrays = prepare(**params)
-        named = dict(zip(params, arrays, strict=True))
-        for name, array in named.items():
-            if array.ndim < event_ndims.get(name, 0):
-                raise ValueError(
-                    f"{type(self).__name__}: {name} must have at least "
-                    f"{event_ndims[name]} dimension(s), got shape {tuple(array.shape)}"
-                )
-        batch_shapes = {
-            name: tuple(array.shape)[: array.ndim - event_ndims.get(name, 0)]
-            for name, array in named.items()
-        }
-        batch_shape = broadcast_shapes(**batch_shapes)
-        for name, array in named.items():
-            event = tuple(array.shape)[array.ndim - event_ndims.get(name, 0) :]
-            if batch_shapes[name] != batch_shape:
-                array = context.xp.broadcast_to(array, batch_shape + event)
-            self._set(name, array)
-        self._set("_context", context)
-        self._set("_batch_shape", batch_shape)
-
-    def _require(self, name: str, holds: Array, requirement: str) -> None:
-        """``ValueError`` naming ``name`` unless ``holds`` is true everywhere (skipped if lazy)."""
-        if any_value(self.xp, ~holds):
-            raise ValueError(f"{type(self).__name__}: {name} must be {requirement}")
-
-    def _require_real(self, **params: Array) -> None:
-        for name, value in params.items():
-            self._require(name, ~self.xp.isnan(value), "a real number (not NaN)")
-
-    def _require_positive(self, **params: Array) -> None:
-        for name, value in params.items():
-            self._require(name, value > 0, "> 0")
+    loc = Param(real)
+    scale = Param(positive)
 
 
-def _exactly_one(family: str, **given: Any) -> str:
-    """The name of the one argument that is not None; ``ValueError`` otherwise."""
-    names = [name for name, value in given.items() if value is not None]
-    if len(names) != 1:
-        options = ", ".join(given)
-        raise ValueError(f"{family}: give exactly one of {options}; got {names or 'none'}")
-    return names[0]
+class LogNormal(Distribution):
+    """LogNormal(loc, scale): exp(X) for X ~ Normal(loc, scale).
 
+    Parameters
+    ----------
+    loc : array or float
+        Mean of log x (real).
+    scale : array or float
+        Standard deviation of log x (> 0).
 
-def _sigmoid(xp: Namespace, logits: Array) -> Array:
-    return 1 / (1 + xp.exp(-logits))
-
-
-def _safe_log(xp: Namespace, values: Array) -> Array:
-    """log(values), −inf at 0, without the warnings some libraries give for log(0)."""
-    positive = values > 0
-    logs = xp.log(xp.where(positive, values, xp.ones_like(values)))
-    edge = xp.where(values == 0, xp.full_like(values, -xp.inf), xp.full_like(values, xp.nan))
-    return xp.where(positive, logs, edge)
-
-
-def _binary_logits(xp: Namespace, probs: Array) -> Array:
-    """log(p / (1 − p)): −inf at p = 0, +inf at p = 1."""
-    return _safe_log(xp, probs) - _safe_log(xp, 1 - probs)
-
-
-class _BinaryProbs(Distribution):
-    """A family parameterised by a success probability: ``probs=`` or ``logits=``.
-
-    Subclasses declare the ``probs`` and ``logits`` fields (torch's argument order).
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(LogNormal(xp.asarray(0.0), 1.0), LogNormal(xp.asarray(1.0), 1.0))
+    Array(0.5, dtype=array_api_strict.float64)
     """
 
-    probs: Array
-    logits: Array
-    _given: str
-
-    def _setup(self) -> None:
-        given = _exactly_one(type(self).__name__, probs=self.probs, logits=self.logits)
-        self._set("_given", given)
-        self._convert(**{given: getattr(self, given)}, **self._extra_params())
-
-    def _derive(self) -> None:
-        if self._given == "probs":
-            self._set("logits", _binary_logits(self.xp, self.probs))
-        else:
-            self._set("probs", _sigmoid(self.xp, self.logits))
-
-    def _extra_params(self) -> dict[str, Any]:
-        return {}
-
-    def _check_probs(self, lowest_open: bool = False) -> None:
-        if self._given == "logits":
-            self._require_real(logits=self.logits)
-        elif lowest_open:
-            self._require("probs", (self.probs > 0) & (self.probs <= 1), "in (0, 1]")
-        else:
-            self._require("probs", (self.probs >= 0) & (self.probs <= 1), "in [0, 1]")
-
-    def _check_values(self) -> None:
-        self._check_probs()
+    loc = Param(real)
+    scale = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
-class Bernoulli(_BinaryProbs):
-    """Bernoulli(probs=|logits=): P(1) = probs = sigmoid(logits)."""
+class Laplace(Distribution):
+    """Laplace(loc, scale): density exp(−|x − loc|/scale) / (2·scale).
 
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
+    Parameters
+    ----------
+    loc : array or float
+        Location (real).
+    scale : array or float
+        Scale (> 0).
 
-
-@dataclass(frozen=True, eq=False)
-class Geometric(_BinaryProbs):
-    """Geometric(probs=|logits=): the number of failures before the first success."""
-
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
-
-    def _check_values(self) -> None:
-        self._check_probs(lowest_open=True)
-
-
-@dataclass(frozen=True, eq=False)
-class ContinuousBernoulli(_BinaryProbs):
-    """ContinuousBernoulli(probs=|logits=, lims): density ∝ probs^x (1 − probs)^(1 − x) on [0, 1].
-
-    ``lims`` is torch's interval around 1/2 where its formulas switch to a Taylor expansion.
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Laplace(xp.asarray(0.0), 1.0), Laplace(xp.asarray(1.0), 1.0))
+    Array(0.36787944, dtype=array_api_strict.float64)
     """
 
-    probs: Array = None
-    logits: Array = None
-    lims: tuple[float, float] = (0.499, 0.501)
-    _given: str = field(init=False, repr=False, default="")
+    loc = Param(real)
+    scale = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
-class Binomial(_BinaryProbs):
-    """Binomial(total_count, probs=|logits=): successes in ``total_count`` trials."""
+class Cauchy(Distribution):
+    """Cauchy(loc, scale): density 1 / (π·scale·(1 + ((x − loc)/scale)²)).
 
-    total_count: Array = 1
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
+    Parameters
+    ----------
+    loc : array or float
+        Median (real).
+    scale : array or float
+        Half width at half maximum (> 0).
 
-    def _extra_params(self) -> dict[str, Any]:
-        if self.total_count is None:
-            raise ValueError("Binomial: total_count must be given")
-        return {"total_count": self.total_count}
-
-    def _check_values(self) -> None:
-        xp = self.xp
-        count = self.total_count
-        self._require(
-            "total_count", (count >= 0) & (xp.floor(count) == count), "a non-negative integer"
-        )
-        self._check_probs()
-
-
-class _CategoricalProbs(Distribution):
-    """Probabilities over the last axis, ``probs=`` (normalised) or ``logits=`` (log-normalised).
-
-    Subclasses declare the ``probs`` and ``logits`` fields; ``batch_shape`` is the parameter shape
-    without its last axis.
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Cauchy(xp.asarray(0.0), 1.0), Cauchy(xp.asarray(2.0), 1.0))
+    Array(0.69314718, dtype=array_api_strict.float64)
     """
 
-    probs: Array
-    logits: Array
-    _given: str
-
-    def _setup(self) -> None:
-        given = _exactly_one(type(self).__name__, probs=self.probs, logits=self.logits)
-        self._set("_given", given)
-        self._convert({given: 1}, **{given: getattr(self, given)})
-
-    def _derive(self) -> None:
-        xp = self.xp
-        if self._given == "probs":
-            raw = self.probs
-            self._set("probs", raw / xp.sum(raw, axis=-1, keepdims=True))
-            self._set("logits", _safe_log(xp, self.probs))
-        else:
-            self._set("logits", log_softmax(xp, self.logits, axis=-1))
-            self._set("probs", xp.exp(self.logits))
-
-    @property
-    def num_categories(self) -> int:
-        return int(self.probs.shape[-1])
-
-    def _check_values(self) -> None:
-        if self._given == "logits":
-            self._require_real(logits=self.logits)
-            return
-        xp = self.xp
-        total = xp.sum(self.probs, axis=-1)
-        requirement = "non-negative with a positive, finite sum"
-        self._require("probs", self.probs >= 0, requirement)
-        self._require("probs", (total > 0) & xp.isfinite(total), requirement)
+    loc = Param(real)
+    scale = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
-class Categorical(_CategoricalProbs):
-    """Categorical(probs=|logits=): an index into the last axis; ``event_shape`` is ()."""
+class Gumbel(Distribution):
+    """Gumbel(loc, scale): density exp(−(z + e^(−z))) / scale, z = (x − loc)/scale.
 
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
+    Parameters
+    ----------
+    loc : array or float
+        Mode (real).
+    scale : array or float
+        Scale (> 0).
 
-
-@dataclass(frozen=True, eq=False)
-class OneHotCategorical(_CategoricalProbs):
-    """OneHotCategorical(probs=|logits=): the one-hot vector of a category.
-
-    Not a subclass of :class:`Categorical`: its events live in another space, so KL between the
-    two is undefined (torch raises too).
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Gumbel(xp.asarray(0.0), 1.0), Gumbel(xp.asarray(0.0), 1.0))
+    Array(0., dtype=array_api_strict.float64)
     """
 
-    probs: Array = None
-    logits: Array = None
-    _given: str = field(init=False, repr=False, default="")
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (self.num_categories,)
+    loc = Param(real)
+    scale = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
-class Poisson(Distribution):
-    """Poisson(rate), rate ≥ 0."""
+class HalfNormal(Distribution):
+    """HalfNormal(scale): |X| for X ~ Normal(0, scale).
 
-    rate: Array
+    Parameters
+    ----------
+    scale : array or float
+        Scale of the underlying normal (> 0).
 
-    def _setup(self) -> None:
-        self._convert(rate=self.rate)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(HalfNormal(xp.asarray(1.0)), HalfNormal(xp.asarray(2.0)))
+    Array(0.31814718, dtype=array_api_strict.float64)
+    """
 
-    def _check_values(self) -> None:
-        self._require("rate", self.rate >= 0, ">= 0")
+    scale = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
 class Exponential(Distribution):
-    """Exponential(rate): density rate·e^(−rate·x) on x ≥ 0."""
+    """Exponential(rate): density rate·exp(−rate·x) on x ≥ 0.
 
-    rate: Array
+    Parameters
+    ----------
+    rate : array or float
+        Rate, 1 / mean (> 0).
 
-    def _setup(self) -> None:
-        self._convert(rate=self.rate)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Exponential(xp.asarray(1.0)), Exponential(xp.asarray(2.0)))
+    Array(0.30685282, dtype=array_api_strict.float64)
+    """
 
-    def _check_values(self) -> None:
-        self._require_positive(rate=self.rate)
+    rate = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
 class Gamma(Distribution):
-    """Gamma(concentration, rate): density ∝ x^(concentration − 1) e^(−rate·x)."""
+    """Gamma(concentration, rate): density ∝ x^(concentration − 1)·exp(−rate·x) on x > 0.
 
-    concentration: Array
-    rate: Array
+    Parameters
+    ----------
+    concentration : array or float
+        Shape α (> 0).
+    rate : array or float
+        Rate β (> 0).
 
-    def _setup(self) -> None:
-        self._convert(concentration=self.concentration, rate=self.rate)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Gamma(xp.asarray(2.0), 1.0), Gamma(xp.asarray([2.0, 3.0]), 2.0))
+    Array([0.61370564, 0.1909213 ], dtype=array_api_strict.float64)
+    """
 
-    def _check_values(self) -> None:
-        self._require_positive(concentration=self.concentration, rate=self.rate)
+    concentration = Param(positive)
+    rate = Param(positive)
 
 
 class Chi2(Gamma):
-    """Chi2(df) = Gamma(df / 2, 1 / 2), a Gamma subclass as in torch (Gamma pairs apply)."""
+    """Chi2(df) = Gamma(df/2, 1/2); a :class:`Gamma` subclass as in torch, so Gamma pairs apply.
 
-    df: Array
+    Parameters
+    ----------
+    df : array or float
+        Degrees of freedom (> 0).
 
-    def __init__(self, df: Array, *, validate_args: bool | None = None) -> None:
-        object.__setattr__(self, "df", df)
-        super().__init__(concentration=None, rate=None, validate_args=validate_args)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Chi2(xp.asarray(2.0)), Exponential(xp.asarray(0.5)))
+    Array(0., dtype=array_api_strict.float64)
+    """
 
-    def _setup(self) -> None:
-        self._convert(df=self.df)
-        self._set("concentration", 0.5 * self.df)
-        self._set("rate", self._context.asarray(0.5))
+    df = Param(positive)
 
-    def _check_values(self) -> None:
-        self._require_positive(df=self.df)
-
-    def __repr__(self) -> str:
-        return f"Chi2(df={self.df!r})"
-
-
-@dataclass(frozen=True, eq=False)
-class _TwoShapes(Distribution):
-    """A family with two positive shape parameters ``concentration1``, ``concentration0``."""
-
-    concentration1: Array
-    concentration0: Array
-
-    def _setup(self) -> None:
-        self._convert(concentration1=self.concentration1, concentration0=self.concentration0)
-
-    def _check_values(self) -> None:
-        self._require_positive(
-            concentration1=self.concentration1, concentration0=self.concentration0
-        )
+    def _derive(self, name: str) -> Array:
+        if name == "concentration":
+            return 0.5 * self.df
+        if name == "rate":
+            return self.context.asarray(0.5)
+        return super()._derive(name)
 
 
-@dataclass(frozen=True, eq=False)
-class Beta(_TwoShapes):
-    """Beta(concentration1, concentration0): density ∝ x^(c1 − 1) (1 − x)^(c0 − 1) on [0, 1]."""
+class Beta(Distribution):
+    """Beta(concentration1, concentration0): density ∝ x^(c1 − 1)·(1 − x)^(c0 − 1) on [0, 1].
+
+    Parameters
+    ----------
+    concentration1 : array or float
+        α, the exponent of x (> 0).
+    concentration0 : array or float
+        β, the exponent of 1 − x (> 0).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Beta(xp.asarray(2.0), 2.0), Beta(xp.asarray(1.0), 1.0))
+    Array(0.1250928, dtype=array_api_strict.float64)
+    """
+
+    concentration1 = Param(positive)
+    concentration0 = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
-class Kumaraswamy(_TwoShapes):
-    """Kumaraswamy(concentration1 = a, concentration0 = b): density a·b·x^(a−1)(1 − x^a)^(b−1)."""
+class Kumaraswamy(Distribution):
+    """Kumaraswamy(concentration1, concentration0): density a·b·x^(a−1)·(1 − x^a)^(b−1) on [0, 1].
+
+    Parameters
+    ----------
+    concentration1 : array or float
+        a (> 0).
+    concentration0 : array or float
+        b (> 0).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import Beta, kl_divergence
+    >>> kl_divergence(Kumaraswamy(xp.asarray(1.0), 1.0), Beta(xp.asarray(1.0), 1.0))
+    Array(0., dtype=array_api_strict.float64)
+    """
+
+    concentration1 = Param(positive)
+    concentration0 = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
-class Dirichlet(Distribution):
-    """Dirichlet(concentration) over the last axis; ``event_shape`` is (K,)."""
-
-    concentration: Array
-
-    def _setup(self) -> None:
-        self._convert({"concentration": 1}, concentration=self.concentration)
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (int(self.concentration.shape[-1]),)
-
-    def _check_values(self) -> None:
-        self._require_positive(concentration=self.concentration)
-
-
-@dataclass(frozen=True, eq=False)
-class _LocationScale(Distribution):
-    """A family with a real ``loc`` and a positive ``scale``."""
-
-    loc: Array
-    scale: Array
-
-    def _setup(self) -> None:
-        self._convert(loc=self.loc, scale=self.scale)
-
-    def _check_values(self) -> None:
-        self._require_real(loc=self.loc)
-        self._require_positive(scale=self.scale)
-
-
-@dataclass(frozen=True, eq=False)
-class Normal(_LocationScale):
-    """Normal(loc, scale): mean ``loc``, standard deviation ``scale``."""
-
-
-@dataclass(frozen=True, eq=False)
-class LogNormal(_LocationScale):
-    """LogNormal(loc, scale): exp of Normal(loc, scale)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Laplace(_LocationScale):
-    """Laplace(loc, scale): density e^(−|x − loc|/scale) / (2·scale)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Cauchy(_LocationScale):
-    """Cauchy(loc, scale): density 1 / (π·scale·(1 + ((x − loc)/scale)²))."""
-
-
-@dataclass(frozen=True, eq=False)
-class Gumbel(_LocationScale):
-    """Gumbel(loc, scale): density e^(−(z + e^(−z)))/scale, z = (x − loc)/scale."""
-
-
-@dataclass(frozen=True, eq=False)
-class HalfNormal(Distribution):
-    """HalfNormal(scale): |X| for X ~ Normal(0, scale)."""
-
-    scale: Array
-
-    def _setup(self) -> None:
-        self._convert(scale=self.scale)
-
-    def _check_values(self) -> None:
-        self._require_positive(scale=self.scale)
-
-
-@dataclass(frozen=True, eq=False)
 class Pareto(Distribution):
-    """Pareto(scale, alpha): density alpha·scale^alpha / x^(alpha + 1) on x ≥ scale."""
+    """Pareto(scale, alpha): density alpha·scale^alpha / x^(alpha + 1) on x ≥ scale.
 
-    scale: Array
-    alpha: Array
+    Parameters
+    ----------
+    scale : array or float
+        Lower end of the support (> 0).
+    alpha : array or float
+        Tail index (> 0).
 
-    def _setup(self) -> None:
-        self._convert(scale=self.scale, alpha=self.alpha)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Pareto(xp.asarray(1.0), 2.0), Pareto(xp.asarray([1.0, 2.0]), 2.0))
+    Array([ 0., inf], dtype=array_api_strict.float64)
+    """
 
-    def _check_values(self) -> None:
-        self._require_positive(scale=self.scale, alpha=self.alpha)
+    scale = Param(positive)
+    alpha = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
 class Uniform(Distribution):
-    """Uniform(low, high) on [low, high), low < high."""
+    """Uniform(low, high): density 1 / (high − low) on [low, high).
 
-    low: Array
-    high: Array
+    Parameters
+    ----------
+    low : array or float
+        Lower end (real).
+    high : array or float
+        Upper end (> low).
 
-    def _setup(self) -> None:
-        self._convert(low=self.low, high=self.high)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Uniform(xp.asarray(0.0), 1.0), Uniform(xp.asarray(0.0), 2.0))
+    Array(0.69314718, dtype=array_api_strict.float64)
+    """
 
-    def _check_values(self) -> None:
-        self._require_real(low=self.low)
-        self._require("high", self.high > self.low, "> low")
+    low = Param(real)
+    high = Param(greater_than("low"))
 
 
-@dataclass(frozen=True, eq=False)
 class Weibull(Distribution):
-    """Weibull(scale = λ, concentration = k): density (k/λ)(x/λ)^(k−1) e^(−(x/λ)^k)."""
+    """Weibull(scale, concentration): density (k/λ)(x/λ)^(k−1)·exp(−(x/λ)^k) on x ≥ 0.
 
-    scale: Array
-    concentration: Array
+    Parameters
+    ----------
+    scale : array or float
+        λ (> 0).
+    concentration : array or float
+        k (> 0).
 
-    def _setup(self) -> None:
-        self._convert(scale=self.scale, concentration=self.concentration)
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Weibull(xp.asarray(1.0), 1.0), Weibull(xp.asarray(2.0), 1.0))
+    Array(0.19314718, dtype=array_api_strict.float64)
+    """
 
-    def _check_values(self) -> None:
-        self._require_positive(scale=self.scale, concentration=self.concentration)
+    scale = Param(positive)
+    concentration = Param(positive)
 
 
-@dataclass(frozen=True, eq=False)
 class VonMises(Distribution):
-    """VonMises(loc, concentration): density e^(κ cos(x − loc)) / (2π I0(κ)) on the circle."""
+    """VonMises(loc, concentration): density exp(κ·cos(x − loc)) / (2π·I₀(κ)) on the circle.
 
-    loc: Array
-    concentration: Array
+    Parameters
+    ----------
+    loc : array or float
+        Mean direction (real, radians).
+    concentration : array or float
+        κ (> 0).
 
-    def _setup(self) -> None:
-        self._convert(loc=self.loc, concentration=self.concentration)
-
-    def _check_values(self) -> None:
-        self._require_real(loc=self.loc)
-        self._require_positive(concentration=self.concentration)
-
-
-def _check_square(family: str, name: str, matrix: Array, size: int) -> None:
-    shape = tuple(matrix.shape)
-    if shape[-2:] != (size, size):
-        raise ValueError(
-            f"{family}: {name} must have shape (..., {size}, {size}) to match loc's event "
-            f"shape ({size},); got {shape}"
-        )
-
-
-_MATRIX_NAMES = ("covariance_matrix", "precision_matrix", "scale_tril")
-
-
-@dataclass(frozen=True, eq=False, init=False)
-class MultivariateNormal(Distribution):
-    """MultivariateNormal(loc, covariance_matrix=|precision_matrix=|scale_tril=).
-
-    ``scale_tril`` (the lower Cholesky factor of the covariance) is computed on construction;
-    ``covariance_matrix`` and ``precision_matrix`` are derived from it on first use. A
-    covariance or precision that is not positive definite is a ``ValueError`` naming it.
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(VonMises(xp.asarray(0.0), 2.0), VonMises(xp.asarray(0.0), 2.0))
+    Array(0., dtype=array_api_strict.float64)
     """
 
-    loc: Array
-    scale_tril: Array
-    _given: str = field(repr=False)
-
-    def __init__(
-        self,
-        loc: Array,
-        covariance_matrix: Array = None,
-        precision_matrix: Array = None,
-        scale_tril: Array = None,
-        *,
-        validate_args: bool | None = None,
-    ) -> None:
-        given = _exactly_one(
-            type(self).__name__,
-            covariance_matrix=covariance_matrix,
-            precision_matrix=precision_matrix,
-            scale_tril=scale_tril,
-        )
-        matrix = {
-            "covariance_matrix": covariance_matrix,
-            "precision_matrix": precision_matrix,
-            "scale_tril": scale_tril,
-        }[given]
-        self._set("loc", loc)
-        self._set("_given", given)
-        self._set("_" + given, matrix)
-        self._set("validate_args", validate_args)
-        self.__post_init__()
-
-    def _setup(self) -> None:
-        family = type(self).__name__
-        given = self._given
-        self._convert({"loc": 1, "matrix": 2}, loc=self.loc, matrix=self.__dict__["_" + given])
-        matrix = self.__dict__.pop("matrix")
-        self._set("_" + given, matrix)
-        _check_square(family, given, matrix, int(self.loc.shape[-1]))
-        if given == "scale_tril":
-            self._set("scale_tril", matrix)
-            return
-        try:
-            if given == "covariance_matrix":
-                tril = cholesky(self.xp, matrix)
-            else:
-                tril = precision_to_scale_tril(self.xp, matrix)
-        except Exception as error:  # each library raises its own LinAlgError
-            if "LinAlgError" in type(error).__name__ or isinstance(error, RuntimeError):
-                raise ValueError(f"{family}: {given} must be positive definite") from error
-            raise
-        self._set("scale_tril", tril)
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (int(self.loc.shape[-1]),)
-
-    @cached_property
-    def covariance_matrix(self) -> Array:
-        """Σ = L·Lᵀ (the given matrix when constructed from it)."""
-        if self._given == "covariance_matrix":
-            return self.__dict__["_covariance_matrix"]
-        return self.scale_tril @ self.xp.matrix_transpose(self.scale_tril)
-
-    @cached_property
-    def precision_matrix(self) -> Array:
-        """Σ⁻¹ = L⁻ᵀ·L⁻¹ (the given matrix when constructed from it)."""
-        if self._given == "precision_matrix":
-            return self.__dict__["_precision_matrix"]
-        xp = self.xp
-        size = self.event_shape[0]
-        eye = xp.eye(size, dtype=self.scale_tril.dtype, device=self._context.device)
-        inverse = solve_triangular(xp, self.scale_tril, eye + xp.zeros_like(self.scale_tril))
-        return xp.matrix_transpose(inverse) @ inverse
-
-    def _check_values(self) -> None:
-        xp = self.xp
-        given = self._given
-        self._require_real(loc=self.loc)
-        if given != "scale_tril":
-            matrix = self.__dict__["_" + given]
-            asymmetry = xp.abs(matrix - xp.matrix_transpose(matrix))
-            self._require(given, asymmetry <= 1e-6 * (1 + xp.abs(matrix)), "symmetric")
-            requirement = "positive definite"
-        else:
-            requirement = "lower triangular with a positive diagonal"
-        tril = self.scale_tril
-        self._require(given, diagonal(xp, tril) > 0, requirement)
-        self._require(given, xp.isfinite(tril), requirement)
-        if given == "scale_tril":
-            self._require(given, xp.triu(tril, k=1) == 0, requirement)
-
-
-@dataclass(frozen=True, eq=False)
-class LowRankMultivariateNormal(Distribution):
-    """LowRankMultivariateNormal(loc, cov_factor, cov_diag): covariance W·Wᵀ + diag(D).
-
-    ``cov_factor`` W has shape (..., d, r), ``cov_diag`` D shape (..., d), D > 0.
-    ``capacitance_tril`` is the Cholesky factor of I + Wᵀ D⁻¹ W (r × r).
-    """
-
-    loc: Array
-    cov_factor: Array
-    cov_diag: Array
-
-    def _setup(self) -> None:
-        family = type(self).__name__
-        self._convert(
-            {"loc": 1, "cov_factor": 2, "cov_diag": 1},
-            loc=self.loc,
-            cov_factor=self.cov_factor,
-            cov_diag=self.cov_diag,
-        )
-        size = int(self.loc.shape[-1])
-        if int(self.cov_factor.shape[-2]) != size or int(self.cov_diag.shape[-1]) != size:
-            raise ValueError(
-                f"{family}: cov_factor (..., d, r) and cov_diag (..., d) must match loc's event "
-                f"shape ({size},); got {tuple(self.cov_factor.shape)} and "
-                f"{tuple(self.cov_diag.shape)}"
-            )
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (int(self.loc.shape[-1]),)
-
-    @cached_property
-    def capacitance_tril(self) -> Array:
-        xp = self.xp
-        factor = self.cov_factor
-        rank = int(factor.shape[-1])
-        scaled = xp.matrix_transpose(factor) / self.cov_diag[..., None, :]
-        identity = xp.eye(rank, dtype=factor.dtype, device=self._context.device)
-        return cholesky(xp, identity + scaled @ factor)
-
-    @cached_property
-    def covariance_matrix(self) -> Array:
-        xp = self.xp
-        factor = self.cov_factor
-        eye = xp.eye(int(factor.shape[-2]), dtype=factor.dtype, device=self._context.device)
-        return factor @ xp.matrix_transpose(factor) + eye * self.cov_diag[..., None, :]
-
-    @cached_property
-    def scale_tril(self) -> Array:
-        return cholesky(self.xp, self.covariance_matrix)
-
-    def _check_values(self) -> None:
-        self._require_real(loc=self.loc, cov_factor=self.cov_factor)
-        self._require_positive(cov_diag=self.cov_diag)
-
-
-@dataclass(frozen=True, eq=False)
-class Independent(Distribution):
-    """Independent(base_distribution, reinterpreted_batch_ndims): the rightmost batch axes of the
-    base become event axes (KL sums over them)."""
-
-    base_distribution: Distribution
-    reinterpreted_batch_ndims: int
-
-    def _setup(self) -> None:
-        base = self.base_distribution
-        ndims = self.reinterpreted_batch_ndims
-        if not isinstance(base, Distribution):
-            raise TypeError(
-                f"Independent: base_distribution must be a kldiv distribution, got "
-                f"{type(base).__name__}"
-            )
-        if isinstance(ndims, bool) or not isinstance(ndims, int):
-            raise TypeError(
-                f"Independent: reinterpreted_batch_ndims must be an int, got {type(ndims).__name__}"
-            )
-        if not 0 <= ndims <= len(base.batch_shape):
-            raise ValueError(
-                f"Independent: reinterpreted_batch_ndims={ndims} must be in [0, "
-                f"{len(base.batch_shape)}] for a base batch shape {base.batch_shape}"
-            )
-        self._set("_context", base.context)
-        self._set("_batch_shape", base.batch_shape[: len(base.batch_shape) - ndims])
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        base = self.base_distribution
-        kept = len(base.batch_shape) - self.reinterpreted_batch_ndims
-        return base.batch_shape[kept:] + base.event_shape
+    loc = Param(real)
+    concentration = Param(positive)

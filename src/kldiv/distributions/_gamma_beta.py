@@ -1,5 +1,5 @@
 """KL pairs with p in the Gamma and Beta families: Gamma (Chi2), Exponential, Beta, Dirichlet,
-Weibull, and Kumaraswamy–Beta (:mod:`._kumaraswamy`).
+Weibull.
 
 Exponential(λ) is Gamma(1, λ) and Chi2(k) is Gamma(k/2, 1/2), so one formula serves each pair.
 Same-family pairs are sums of Bregman divergences of lgamma and of -log, evaluated without the
@@ -14,14 +14,20 @@ Array([0.61370564, 0.1909213 ], dtype=array_api_strict.float64)
 from __future__ import annotations
 
 from .._array import Array, Namespace
-from .._special import betaln, digamma, lgamma
-from . import _kumaraswamy
-from ._bounded import cb_cross_entropy
+from .._elementwise import EULER_GAMMA, identity_minus_log1p, replace_where, where_inf
+from .._special import digamma, lgamma, lgamma_bregman
+from ._base import Distribution
+from ._binary_families import ContinuousBernoulli
+from ._expectations import (
+    beta_negative_entropy,
+    cb_cross_entropy,
+    exponential_cross_entropy,
+    gamma_cross_entropy,
+    gamma_negative_entropy,
+    gaussian_cross_entropy,
+)
 from ._families import (
     Beta,
-    ContinuousBernoulli,
-    Dirichlet,
-    Distribution,
     Exponential,
     Gamma,
     Gumbel,
@@ -30,23 +36,10 @@ from ._families import (
     Uniform,
     Weibull,
 )
-from ._pair_tools import (
-    EULER_GAMMA,
-    binary_params,
-    exponential_cross_entropy,
-    gamma_cross_entropy,
-    gaussian_cross_entropy,
-    lgamma_bregman,
-    log1p_bregman,
-    replace,
-    where_inf,
-    widen,
-)
-from ._registry import register_infinite, register_kl
+from ._multivariate import Dirichlet
+from ._registry import check_event_shapes, register_infinite, register_kl
 
-__all__ = ["beta_negative_entropy", "gamma_kl"]
-
-del _kumaraswamy  # imported for its registration
+__all__: list[str] = []
 
 _GAMMA_LIKE = (Gamma, Exponential)
 
@@ -58,7 +51,7 @@ def _shape_rate(dist: Distribution) -> tuple[Array, Array]:
     return dist.concentration, dist.rate  # type: ignore[attr-defined]
 
 
-def gamma_kl(xp: Namespace, shape_p: Array, rate_p: Array, shape_q: Array, rate_q: Array) -> Array:
+def _gamma_kl(xp: Namespace, shape_p: Array, rate_p: Array, shape_q: Array, rate_q: Array) -> Array:
     """KL(Gamma(α_p, β_p) ‖ Gamma(α_q, β_q)).
 
     = D(α_p, α_q) + α_p·(u - log1p u) + (α_p - α_q)·log1p u, where D is the Bregman divergence
@@ -67,13 +60,13 @@ def gamma_kl(xp: Namespace, shape_p: Array, rate_p: Array, shape_q: Array, rate_
     u = (rate_q - rate_p) / rate_p
     return (
         lgamma_bregman(xp, shape_p, shape_q)
-        + shape_p * log1p_bregman(xp, u)
+        + shape_p * identity_minus_log1p(xp, u)
         + (shape_p - shape_q) * xp.log1p(u)
     )
 
 
 def _gamma_pair(p: Distribution, q: Distribution) -> Array:
-    return gamma_kl(p.xp, *widen(p, q, *_shape_rate(p), *_shape_rate(q)))
+    return _gamma_kl(p.xp, *_shape_rate(p), *_shape_rate(q))
 
 
 for _p in _GAMMA_LIKE:
@@ -81,19 +74,15 @@ for _p in _GAMMA_LIKE:
         register_kl(_p, _q)(_gamma_pair)
 
 
-def _gamma_negative_entropy(xp: Namespace, shape: Array, rate: Array) -> Array:
-    """-H(Gamma(α, β)) = -α + log β - lgamma(α) + (α - 1)ψ(α)."""
-    return -shape + xp.log(rate) - lgamma(xp, shape) + (shape - 1) * digamma(xp, shape)
-
-
 @register_kl(Gamma, Normal)
 @register_kl(Exponential, Normal)
 def _kl_gamma_normal(p: Distribution, q: Normal) -> Array:
     xp = p.xp
-    shape, rate, loc, scale = widen(p, q, *_shape_rate(p), q.loc, q.scale)
+    shape, rate = _shape_rate(p)
+    loc, scale = q.loc, q.scale
     mean = shape / rate
     cross = gaussian_cross_entropy(xp, mean, mean / rate, loc, scale)
-    return _gamma_negative_entropy(xp, shape, rate) + cross
+    return gamma_negative_entropy(xp, shape, rate) + cross
 
 
 @register_kl(Gamma, Gumbel)
@@ -101,29 +90,22 @@ def _kl_gamma_normal(p: Distribution, q: Normal) -> Array:
 def _kl_gamma_gumbel(p: Distribution, q: Gumbel) -> Array:
     """-H(p) + log s + (E[x] - μ)/s + E[e^{-(x - μ)/s}], the last = e^{μ/s - α log1p(1/(β s))}."""
     xp = p.xp
-    shape, rate, loc, scale = widen(p, q, *_shape_rate(p), q.loc, q.scale)
+    shape, rate = _shape_rate(p)
+    loc, scale = q.loc, q.scale
     moment = xp.exp(loc / scale - shape * xp.log1p(1.0 / (rate * scale)))
     cross = xp.log(scale) + (shape / rate - loc) / scale + moment
-    return _gamma_negative_entropy(xp, shape, rate) + cross
-
-
-def beta_negative_entropy(xp: Namespace, alpha: Array, beta: Array) -> Array:
-    """-H(Beta(α, β)) = -log B(α, β) + (α - 1)ψ(α) + (β - 1)ψ(β) - (α + β - 2)ψ(α + β)."""
-    total = alpha + beta
-    return (
-        -betaln(xp, alpha, beta)
-        + (alpha - 1) * digamma(xp, alpha)
-        + (beta - 1) * digamma(xp, beta)
-        - (total - 2) * digamma(xp, total)
-    )
+    return gamma_negative_entropy(xp, shape, rate) + cross
 
 
 @register_kl(Beta, Beta)
 def _kl_beta_beta(p: Beta, q: Beta) -> Array:
     """D(α_p, α_q) + D(β_p, β_q) - D(α_p + β_p, α_q + β_q), D the Bregman divergence of lgamma."""
     xp = p.xp
-    alpha_p, beta_p, alpha_q, beta_q = widen(
-        p, q, p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    alpha_p, beta_p, alpha_q, beta_q = (
+        p.concentration1,
+        p.concentration0,
+        q.concentration1,
+        q.concentration0,
     )
     return (
         lgamma_bregman(xp, alpha_p, alpha_q)
@@ -135,22 +117,17 @@ def _kl_beta_beta(p: Beta, q: Beta) -> Array:
 @register_kl(Dirichlet, Dirichlet)
 def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Array:
     """Σ_k D(α_k, β_k) - D(Σα, Σβ) over the last axis, D the Bregman divergence of lgamma."""
-    if p.event_shape != q.event_shape:
-        raise ValueError(f"Dirichlet event shapes differ: p {p.event_shape}, q {q.event_shape}")
+    check_event_shapes(p, q)
     xp = p.xp
-    alpha, beta = widen(p, q, p.concentration, q.concentration)
+    alpha, beta = p.concentration, q.concentration
     per_component = xp.sum(lgamma_bregman(xp, alpha, beta), axis=-1)
     return per_component - lgamma_bregman(xp, xp.sum(alpha, axis=-1), xp.sum(beta, axis=-1))
-
-
-def _beta_params(p: Beta, q: Distribution, *q_params: Array) -> list[Array]:
-    return widen(p, q, p.concentration1, p.concentration0, *q_params)
 
 
 @register_kl(Beta, Exponential)
 def _kl_beta_exponential(p: Beta, q: Exponential) -> Array:
     xp = p.xp
-    alpha, beta, rate = _beta_params(p, q, q.rate)
+    alpha, beta, rate = p.concentration1, p.concentration0, q.rate
     mean = alpha / (alpha + beta)
     return beta_negative_entropy(xp, alpha, beta) + exponential_cross_entropy(xp, mean, rate)
 
@@ -158,7 +135,7 @@ def _kl_beta_exponential(p: Beta, q: Exponential) -> Array:
 @register_kl(Beta, Gamma)
 def _kl_beta_gamma(p: Beta, q: Gamma) -> Array:
     xp = p.xp
-    alpha, beta, shape, rate = _beta_params(p, q, q.concentration, q.rate)
+    alpha, beta, shape, rate = p.concentration1, p.concentration0, q.concentration, q.rate
     total = alpha + beta
     mean_log = digamma(xp, alpha) - digamma(xp, total)
     cross = gamma_cross_entropy(xp, alpha / total, mean_log, shape, rate)
@@ -168,7 +145,7 @@ def _kl_beta_gamma(p: Beta, q: Gamma) -> Array:
 @register_kl(Beta, Normal)
 def _kl_beta_normal(p: Beta, q: Normal) -> Array:
     xp = p.xp
-    alpha, beta, loc, scale = _beta_params(p, q, q.loc, q.scale)
+    alpha, beta, loc, scale = p.concentration1, p.concentration0, q.loc, q.scale
     total = alpha + beta
     variance = alpha * beta / (total**2 * (total + 1))
     cross = gaussian_cross_entropy(xp, alpha / total, variance, loc, scale)
@@ -178,8 +155,8 @@ def _kl_beta_normal(p: Beta, q: Normal) -> Array:
 @register_kl(Beta, ContinuousBernoulli)
 def _kl_beta_cb(p: Beta, q: ContinuousBernoulli) -> Array:
     xp = p.xp
-    alpha, beta = _beta_params(p, q)
-    probs, logits = binary_params(p, q, q)
+    alpha, beta = p.concentration1, p.concentration0
+    probs, logits = q.probs, q.logits
     cross = cb_cross_entropy(xp, alpha / (alpha + beta), probs, logits, q.lims)
     return beta_negative_entropy(xp, alpha, beta) + cross
 
@@ -188,9 +165,9 @@ def _kl_beta_cb(p: Beta, q: ContinuousBernoulli) -> Array:
 def _kl_beta_uniform(p: Beta, q: Uniform) -> Array:
     """-H(p) + log(high - low); +inf unless low <= 0 and high >= 1."""
     xp = p.xp
-    alpha, beta, low, high = _beta_params(p, q, q.low, q.high)
+    alpha, beta, low, high = p.concentration1, p.concentration0, q.low, q.high
     outside = (low > 0) | (high < 1)
-    width = replace(xp, outside, 1.0, high - low)
+    width = replace_where(xp, outside, 1.0, high - low)
     return where_inf(xp, outside, beta_negative_entropy(xp, alpha, beta) + xp.log(width))
 
 
@@ -203,9 +180,7 @@ def _kl_weibull_weibull(p: Weibull, q: Weibull) -> Array:
     distributions", arXiv:1310.3713; λ = scale, k = concentration. Torch has no such pair.
     """
     xp = p.xp
-    scale_p, shape_p, scale_q, shape_q = widen(
-        p, q, p.scale, p.concentration, q.scale, q.concentration
-    )
+    scale_p, shape_p, scale_q, shape_q = p.scale, p.concentration, q.scale, q.concentration
     log_scale_ratio = xp.log(scale_p / scale_q)
     shape_ratio = shape_q / shape_p
     return (

@@ -4,9 +4,13 @@ diagonal Gaussian Independent(Normal(loc, scale), 1) against the multivariate no
 from __future__ import annotations
 
 from .._array import Array
-from ..gaussian import kl_mvn_cholesky
-from ._families import Distribution, Independent, MultivariateNormal, Normal
-from ._registry import kl_divergence, register_kl
+from .._linalg import diag_embed, kl_mvn_from_cholesky
+from ._base import Distribution
+from ._families import Normal
+from ._multivariate import Independent, MultivariateNormal
+from ._registry import check_event_shapes, kl_divergence, register_kl
+
+__all__: list[str] = []
 
 
 @register_kl(Independent, Independent)
@@ -34,31 +38,20 @@ def _diagonal_gaussian(dist: Independent, other: Distribution) -> tuple[Array, A
             f"{dist.reinterpreted_batch_ndims}) and {type(other).__name__}: only "
             "Independent(Normal, 1) pairs with a MultivariateNormal"
         )
-    xp = dist.xp
-    size = int(base.scale.shape[-1])
-    eye = xp.eye(size, dtype=base.scale.dtype, device=dist.context.device)
-    return base.loc, eye * base.scale[..., None, :]
-
-
-def _check_events(p: Distribution, q: Distribution) -> None:
-    if p.event_shape != q.event_shape:
-        raise ValueError(
-            f"KL between {type(p).__name__} and {type(q).__name__} needs equal event shapes; "
-            f"got {p.event_shape} and {q.event_shape}"
-        )
+    return base.loc, diag_embed(dist.xp, base.scale)
 
 
 @register_kl(Independent, MultivariateNormal)
 def _kl_diagonal_mvn(p: Independent, q: MultivariateNormal) -> Array:
     """The MVN pair with Lp = diag(σp)."""
     loc, tril = _diagonal_gaussian(p, q)
-    _check_events(p, q)
-    return kl_mvn_cholesky(p.xp, loc, tril, q.loc, q.scale_tril)
+    check_event_shapes(p, q)
+    return kl_mvn_from_cholesky(p.xp, loc, tril, q.loc, q.scale_tril)
 
 
 @register_kl(MultivariateNormal, Independent)
 def _kl_mvn_diagonal(p: MultivariateNormal, q: Independent) -> Array:
     """The MVN pair with Lq = diag(σq)."""
     loc, tril = _diagonal_gaussian(q, p)
-    _check_events(p, q)
-    return kl_mvn_cholesky(p.xp, p.loc, p.scale_tril, loc, tril)
+    check_event_shapes(p, q)
+    return kl_mvn_from_cholesky(p.xp, p.loc, p.scale_tril, loc, tril)

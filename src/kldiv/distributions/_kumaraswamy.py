@@ -25,12 +25,12 @@ import math
 from functools import cache
 
 from .._array import Array, Namespace
+from .._elementwise import EULER_GAMMA, log1mexp_from_log
 from .._special import betaln, digamma
 from ._families import Beta, Kumaraswamy
-from ._pair_tools import EULER_GAMMA, widen
 from ._registry import register_kl
 
-__all__ = ["kumaraswamy_mean_log_complement"]
+__all__: list[str] = []
 
 _STEP = 0.125
 _HALF_WIDTH = 4.5
@@ -50,16 +50,7 @@ def _nodes() -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(log_nodes), tuple(weights)
 
 
-def _log1mexp_of_log(xp: Namespace, log_t: Array) -> Array:
-    """log(1 - e^{-t}) from log t, exact for t → 0 (series) and t → inf."""
-    small = log_t < math.log(0.01)
-    t_small = xp.exp(xp.where(small, log_t, xp.full_like(log_t, -10.0)))
-    t_large = xp.exp(xp.where(small, xp.zeros_like(log_t), log_t))
-    series = log_t + t_small * (-0.5 + t_small * (1.0 / 24.0 - t_small**2 / 2880.0))
-    return xp.where(small, series, xp.log(-xp.expm1(-t_large)))
-
-
-def kumaraswamy_mean_log_complement(xp: Namespace, a: Array, b: Array, device: object) -> Array:
+def _mean_log_complement(xp: Namespace, a: Array, b: Array, device: object) -> Array:
     """E[log(1 - X)] for X ~ Kumaraswamy(a, b), by quadrature over X = (1 - v^(1/b))^(1/a).
 
     log(1 - X) = log(1 - e^{-t}), t = -log(1 - v^(1/b)) / a, with log t computed directly.
@@ -75,21 +66,20 @@ def kumaraswamy_mean_log_complement(xp: Namespace, a: Array, b: Array, device: o
         tiny, log_w + xp.exp(log_w) / 2, xp.log(-xp.log(-xp.expm1(safe_log_w)))
     )
     log_t = log_minus_log1m_w - xp.expand_dims(xp.log(a), axis=-1)
-    return xp.sum(weight * _log1mexp_of_log(xp, log_t), axis=-1)
+    return xp.sum(weight * log1mexp_from_log(xp, log_t), axis=-1)
 
 
 @register_kl(Kumaraswamy, Beta)
 def _kl_kumaraswamy_beta(p: Kumaraswamy, q: Beta) -> Array:
     xp = p.xp
-    a, b, alpha, beta = widen(
-        p, q, p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    a, b, alpha, beta = xp.broadcast_arrays(
+        p.concentration1, p.concentration0, q.concentration1, q.concentration0
     )
-    a, b, alpha, beta = xp.broadcast_arrays(a, b, alpha, beta)
     mean_log_y = -EULER_GAMMA - digamma(xp, b) - 1.0 / b  # E[log X^a], X^a ~ Beta(1, b)
     return (
         (a - alpha) / a * mean_log_y
         + xp.log(a * b)
         + betaln(xp, alpha, beta)
         - (b - 1) / b
-        - (beta - 1) * kumaraswamy_mean_log_complement(xp, a, b, p.context.device)
+        - (beta - 1) * _mean_log_complement(xp, a, b, p.context.device)
     )

@@ -11,30 +11,34 @@ from __future__ import annotations
 import math
 
 from .._array import Array
-from .._elementwise import expm1_minus_identity
-from .._linalg import logdet_from_cholesky, solve_triangular, squared_frobenius
+from .._elementwise import EULER_GAMMA, HALF_LOG_2PI, expm1_minus_identity, kl_normal_log_ratio
+from .._linalg import (
+    diag_embed,
+    kl_mvn_from_cholesky,
+    logdet_from_cholesky,
+    solve_triangular,
+    squared_frobenius,
+)
 from .._special import erf, lgamma
-from ..gaussian import kl_mvn_cholesky, kl_normal_log_ratio
+from ._binary_families import ContinuousBernoulli
 from ._families import (
     Beta,
     Cauchy,
-    ContinuousBernoulli,
     Exponential,
     Gamma,
     Gumbel,
     HalfNormal,
     Laplace,
     LogNormal,
-    LowRankMultivariateNormal,
-    MultivariateNormal,
     Normal,
     Pareto,
     Uniform,
 )
-from ._registry import register_infinite, register_kl
+from ._multivariate import LowRankMultivariateNormal, MultivariateNormal
+from ._registry import check_event_shapes, register_infinite, register_kl
 
-_EULER_GAMMA = 0.57721566490153286061
-_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+__all__: list[str] = []
+
 # q families supported on a half-line or an interval: +inf from any p with mass on all of ℝ.
 _BOUNDED_SUPPORT = (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)
 
@@ -65,7 +69,7 @@ def _kl_normal_gumbel(p: Normal, q: Gumbel) -> Array:
     scale_ratio = p.scale / q.scale
     z = (p.loc - q.loc) / q.scale
     tail = xp.exp(-z + 0.5 * scale_ratio * scale_ratio)
-    return -xp.log(scale_ratio) + z + tail - (0.5 + _HALF_LOG_TWO_PI)
+    return -xp.log(scale_ratio) + z + tail - (0.5 + HALF_LOG_2PI)
 
 
 @register_kl(Normal, Laplace)
@@ -93,7 +97,7 @@ def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Array:
     xp = p.xp
     scale_ratio = p.scale / q.scale
     z = (p.loc - q.loc) / q.scale
-    shape_term = lgamma(xp, scale_ratio) + _EULER_GAMMA * (scale_ratio - 1)
+    shape_term = lgamma(xp, scale_ratio) + EULER_GAMMA * (scale_ratio - 1)
     return shape_term + expm1_minus_identity(xp, lgamma(xp, 1 + scale_ratio) - z)
 
 
@@ -102,13 +106,13 @@ def _kl_gumbel_normal(p: Gumbel, q: Normal) -> Array:
     """−log(s/√2π) + π²s²/12 + ½((μp + γσp − μq)/σq)² − (1 + γ), s = σp/σq."""
     xp = p.xp
     scale_ratio = p.scale / q.scale
-    mean_distance = (p.loc + p.scale * _EULER_GAMMA - q.loc) / q.scale
+    mean_distance = (p.loc + p.scale * EULER_GAMMA - q.loc) / q.scale
     return (
         -xp.log(scale_ratio)
-        + _HALF_LOG_TWO_PI
+        + HALF_LOG_2PI
         + (math.pi * scale_ratio) ** 2 / 12
         + 0.5 * mean_distance * mean_distance
-        - (1 + _EULER_GAMMA)
+        - (1 + EULER_GAMMA)
     )
 
 
@@ -154,20 +158,11 @@ for _real_line in (Normal, Gumbel, Laplace):
     register_infinite(_real_line, _BOUNDED_SUPPORT)
 
 
-def _check_event_shapes(p: object, q: object) -> None:
-    p_event, q_event = p.event_shape, q.event_shape  # type: ignore[attr-defined]
-    if p_event != q_event:
-        raise ValueError(
-            f"KL between {type(p).__name__} and {type(q).__name__} needs equal event shapes; "
-            f"got {p_event} and {q_event}"
-        )
-
-
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Array:
     """Σ log diag Lq − Σ log diag Lp + ½(‖Lq⁻¹Lp‖²_F + ‖Lq⁻¹(μq − μp)‖² − d)."""
-    _check_event_shapes(p, q)
-    return kl_mvn_cholesky(p.xp, p.loc, p.scale_tril, q.loc, q.scale_tril)
+    check_event_shapes(p, q)
+    return kl_mvn_from_cholesky(p.xp, p.loc, p.scale_tril, q.loc, q.scale_tril)
 
 
 # -- low-rank covariance W·Wᵀ + D: Woodbury identity and the matrix determinant lemma ----------
@@ -194,17 +189,10 @@ def _lowrank_mahalanobis(q: LowRankMultivariateNormal, distance: Array) -> Array
     return xp.sum(distance * distance / q.cov_diag, axis=-1) - squared_frobenius(xp, projected)
 
 
-def _diag_embed(dist: LowRankMultivariateNormal, values: Array) -> Array:
-    xp = dist.xp
-    size = int(values.shape[-1])
-    eye = xp.eye(size, dtype=values.dtype, device=dist.context.device)
-    return eye * values[..., None, :]
-
-
 @register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
 def _kl_lowrank_lowrank(p: LowRankMultivariateNormal, q: LowRankMultivariateNormal) -> Array:
     """½(log det Σq − log det Σp + tr(Σq⁻¹Σp) + δᵀΣq⁻¹δ − d), tr by Σq⁻¹ = Dq⁻¹ − AᵀA."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     xp = p.xp
     factor = _woodbury_factor(q)
     trace = (
@@ -221,10 +209,10 @@ def _kl_lowrank_lowrank(p: LowRankMultivariateNormal, q: LowRankMultivariateNorm
 @register_kl(LowRankMultivariateNormal, MultivariateNormal)
 def _kl_lowrank_mvn(p: LowRankMultivariateNormal, q: MultivariateNormal) -> Array:
     """½(log det Σq − log det Σp + ‖Lq⁻¹Wp‖²_F + ‖Lq⁻¹Dp^½‖²_F + ‖Lq⁻¹δ‖² − d)."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     xp = p.xp
     rhs = xp.concat(
-        _broadcast_matrices(p, p.cov_factor, _diag_embed(p, xp.sqrt(p.cov_diag))), axis=-1
+        _broadcast_matrices(p, p.cov_factor, diag_embed(xp, xp.sqrt(p.cov_diag))), axis=-1
     )
     trace = squared_frobenius(xp, solve_triangular(xp, q.scale_tril, rhs))
     mahalanobis = squared_frobenius(
@@ -237,7 +225,7 @@ def _kl_lowrank_mvn(p: LowRankMultivariateNormal, q: MultivariateNormal) -> Arra
 @register_kl(MultivariateNormal, LowRankMultivariateNormal)
 def _kl_mvn_lowrank(p: MultivariateNormal, q: LowRankMultivariateNormal) -> Array:
     """½(log det Σq − log det Σp + ‖Dq^(−½)Lp‖²_F − ‖A·Lp‖²_F + δᵀΣq⁻¹δ − d)."""
-    _check_event_shapes(p, q)
+    check_event_shapes(p, q)
     xp = p.xp
     trace = squared_frobenius(xp, p.scale_tril / xp.sqrt(q.cov_diag)[..., None]) - (
         squared_frobenius(xp, _woodbury_factor(q) @ p.scale_tril)

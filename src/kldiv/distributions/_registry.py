@@ -1,9 +1,11 @@
 """The registry of closed-form KL pairs and the dispatch of :func:`kl_divergence`.
 
-A pair function ``kl(p, q)`` reads the families' (compute-dtype) parameters and returns KL(p ‖ q)
-with shape ``broadcast(p.batch_shape, q.batch_shape)``; the dispatcher checks that ``p`` and ``q``
-share a library and a device and casts the result to their common dtype. Dispatch picks the most
-specific registered pair by distance in the method resolution order, as torch does.
+Dispatch picks the most specific registered pair by distance in the method resolution order, as
+torch does. A pair function ``kl(p, q)`` reads the families' parameters and returns KL(p ‖ q) with
+shape ``broadcast(p.batch_shape, q.batch_shape)``. The dispatcher checks that ``p`` and ``q``
+share a library and a device, hands the pair both families in the working dtype (float64 where
+the library has it on that device, see :mod:`kldiv.distributions`) and casts the result to the
+parameters' common dtype.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
-from .._array import Array, Context, broadcast_shapes, prepare
-from ._families import Distribution
+from .._array import Array, Context, broadcast_shapes
+from ._base import Distribution
 
-__all__ = ["infinite_pair", "joint_shape", "kl_divergence", "register_infinite", "register_kl"]
+__all__ = [
+    "check_event_shapes",
+    "infinite_pair",
+    "joint_shape",
+    "kl_divergence",
+    "register_infinite",
+    "register_kl",
+]
 
 PairFunction = Callable[[Any, Any], Array]
 _REGISTRY: dict[tuple[type, type], PairFunction] = {}
@@ -24,8 +33,23 @@ _REGISTRY: dict[tuple[type, type], PairFunction] = {}
 def register_kl(type_p: type, type_q: type) -> Callable[[PairFunction], PairFunction]:
     """Decorator registering ``kl(p, q)`` for ``p`` of ``type_p`` and ``q`` of ``type_q``.
 
-    Subclasses match too; the most specific registration wins. Re-registering replaces.
+    Subclasses match too; the most specific registration wins (nearest in both method
+    resolution orders, as in torch). Re-registering a pair replaces it. The function receives
+    both families with parameters in the working dtype (see :mod:`kldiv.distributions`) and
+    returns KL(p ‖ q) with the broadcast batch shape.
 
+    Parameters
+    ----------
+    type_p, type_q : type
+        Subclasses of :class:`Distribution`.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the function and returns it unchanged.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> from kldiv.distributions import Normal, kl_divergence
     >>> class Unit(Normal): ...
@@ -79,21 +103,62 @@ def _dispatch(type_p: type, type_q: type) -> PairFunction | None:
     return min(matches, key=lambda match: (match[0], match[1]))[2]
 
 
+def check_event_shapes(p: Distribution, q: Distribution) -> None:
+    """``ValueError`` naming both families unless their event shapes are equal."""
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            f"KL between {type(p).__name__} and {type(q).__name__} needs equal event shapes; "
+            f"got {p.event_shape} and {q.event_shape}"
+        )
+
+
 def _joint_context(p: Distribution, q: Distribution) -> Context:
-    """Same library and device for both (``TypeError`` / ``ValueError`` naming p and q)."""
-    probes = {
-        name: dist.xp.zeros((), dtype=dist.context.dtype, device=dist.context.device)
-        for name, dist in (("p", p), ("q", q))
-    }
-    context, _ = prepare(**probes)
-    return context
+    """The context of the pair: one library and one device (``TypeError`` / ``ValueError``
+    naming p and q), the parameters' common dtype, and the working dtype to compute in."""
+    xp = p.xp
+    if q.xp is not xp:
+        raise TypeError(
+            f"arrays from different libraries cannot be mixed (p: {xp.__name__}, "
+            f"q: {q.xp.__name__})"
+        )
+    devices = [device for device in (p.context.device, q.context.device) if device is not None]
+    if len(devices) == 2 and devices[0] != devices[1]:
+        raise ValueError(
+            f"arrays on different devices cannot be mixed: p is on {devices[0]!r}, "
+            f"q is on {devices[1]!r}"
+        )
+    device = devices[0] if devices else None
+    dtype = xp.result_type(p.context.dtype, q.context.dtype)
+    compute_dtype = xp.result_type(p.context.compute_dtype, q.context.compute_dtype)
+    float64 = getattr(xp, "float64", None)
+    if float64 is not None:
+        available = xp.__array_namespace_info__().dtypes(device=device, kind="real floating")
+        if float64 in available.values():
+            compute_dtype = float64
+    return Context(xp, device, dtype, compute_dtype)
 
 
 def kl_divergence(p: Distribution, q: Distribution) -> Array:
-    """KL(p ‖ q) for two parameter containers, with the shape of their broadcast batch shapes.
+    """KL(p ‖ q) = E_p[log p(x) − log q(x)] in closed form, for two parameter containers.
 
-    ``NotImplementedError`` names both types when no pair is registered.
+    Parameters
+    ----------
+    p, q : Distribution
+        Families of one array library and device; their batch shapes broadcast.
 
+    Returns
+    -------
+    array
+        KL(p ‖ q) with shape ``broadcast(p.batch_shape, q.batch_shape)`` and the parameters'
+        common dtype; +inf where q misses part of p's support.
+
+    Raises
+    ------
+    NotImplementedError
+        When no pair is registered for the two types (the message names both).
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> from kldiv.distributions import Normal
     >>> kl_divergence(Normal(xp.asarray([0.0, 1.0]), 1.0), Normal(0.0, xp.asarray(2.0)))
@@ -110,4 +175,5 @@ def kl_divergence(p: Distribution, q: Distribution) -> Array:
         )
     context = _joint_context(p, q)
     joint_shape(p, q)
-    return context.finish(function(p, q))
+    dtype = context.compute_dtype
+    return context.finish(function(p._with_dtype(dtype), q._with_dtype(dtype)))

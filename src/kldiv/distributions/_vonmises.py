@@ -15,7 +15,6 @@ from __future__ import annotations
 from .._array import Array
 from .._special import i0e, i1e
 from ._families import VonMises
-from ._pair_tools import widen
 from ._registry import register_kl
 
 __all__: list[str] = []
@@ -24,7 +23,7 @@ __all__: list[str] = []
 @register_kl(VonMises, VonMises)
 def _kl_vonmises_vonmises(p: VonMises, q: VonMises) -> Array:
     xp = p.xp
-    loc_p, kappa_p, loc_q, kappa_q = widen(p, q, p.loc, p.concentration, q.loc, q.concentration)
+    loc_p, kappa_p, loc_q, kappa_q = p.loc, p.concentration, q.loc, q.concentration
     scaled_p = i0e(xp, kappa_p)
     mean_resultant = i1e(xp, kappa_p) / scaled_p  # A(κ_p) = I₁(κ_p) / I₀(κ_p)
     log_ratio = xp.log(i0e(xp, kappa_q) / scaled_p) + (kappa_q - kappa_p)

@@ -1,0 +1,148 @@
+"""Families of a success probability (``probs=`` or ``logits=``) and of counts: Bernoulli,
+Geometric, Binomial, ContinuousBernoulli, Poisson, as in ``torch.distributions``.
+
+``probs`` and ``logits = log(probs / (1 − probs))`` are alternatives: exactly one is given, the
+other is derived from it on first read.
+"""
+
+from __future__ import annotations
+
+from .._array import Array
+from .._elementwise import binary_logits, sigmoid
+from ._base import (
+    Constraint,
+    Distribution,
+    Option,
+    Param,
+    nonnegative,
+    nonnegative_integer,
+    real,
+    unit_interval,
+)
+
+__all__ = ["Bernoulli", "Binomial", "ContinuousBernoulli", "Geometric", "Poisson"]
+
+
+class _SuccessProbability(Distribution):
+    """A family whose ``probs`` and ``logits`` are alternatives."""
+
+    probs: Array
+    logits: Array
+
+    def _derive(self, name: str) -> Array:
+        if name == "logits":
+            return binary_logits(self.xp, self.probs)
+        if name == "probs":
+            return sigmoid(self.xp, self.logits)
+        return super()._derive(name)
+
+
+class Bernoulli(_SuccessProbability):
+    """Bernoulli(probs=|logits=): P(X = 1) = probs = sigmoid(logits).
+
+    Parameters
+    ----------
+    probs, logits : array or float, optional
+        Success probability in [0, 1], or its log-odds; give exactly one.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Bernoulli(xp.asarray([0.5, 0.0])), Bernoulli(xp.asarray([[0.25], [0.0]])))
+    Array([[0.14384104, 0.28768207],
+           [       inf, 0.        ]], dtype=array_api_strict.float64)
+    """
+
+    probs = Param(unit_interval, alternative=True)
+    logits = Param(real, alternative=True)
+
+
+class Geometric(_SuccessProbability):
+    """Geometric(probs=|logits=): the number of failures before the first success.
+
+    Parameters
+    ----------
+    probs, logits : array or float, optional
+        Success probability in (0, 1], or its log-odds; give exactly one.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Geometric(xp.asarray(0.5)), Geometric(xp.asarray(0.5)))
+    Array(0., dtype=array_api_strict.float64)
+    """
+
+    probs = Param(
+        Constraint("in (0, 1]", lambda xp, value, dist: (value > 0) & (value <= 1)),
+        alternative=True,
+    )
+    logits = Param(real, alternative=True)
+
+
+class Binomial(_SuccessProbability):
+    """Binomial(total_count, probs=|logits=): successes in ``total_count`` independent trials.
+
+    Parameters
+    ----------
+    total_count : array or int, default 1
+        Number of trials (a non-negative integer).
+    probs, logits : array or float, optional
+        Success probability in [0, 1], or its log-odds; give exactly one.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Binomial(10, xp.asarray(0.5)), Binomial(10, xp.asarray(0.5)))
+    Array(0., dtype=array_api_strict.float64)
+    """
+
+    total_count = Param(nonnegative_integer, default=1)
+    probs = Param(unit_interval, alternative=True)
+    logits = Param(real, alternative=True)
+
+
+class ContinuousBernoulli(_SuccessProbability):
+    """ContinuousBernoulli(probs=|logits=, lims): density C(λ)·λ^x·(1 − λ)^(1 − x) on [0, 1].
+
+    Parameters
+    ----------
+    probs : array or float, optional
+        λ in [0, 1].
+    logits : array or float, optional
+        log(λ / (1 − λ)) (real); give exactly one of ``probs`` and ``logits``.
+    lims : tuple of float, default (0.499, 0.501)
+        torch's interval around ½ where the formulas switch to a Taylor expansion.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import Uniform, kl_divergence
+    >>> kl_divergence(ContinuousBernoulli(xp.asarray(0.2)), Uniform(0.0, xp.asarray([1.0, 0.5])))
+    Array([0.07641445,        inf], dtype=array_api_strict.float64)
+    """
+
+    probs = Param(unit_interval, alternative=True)
+    logits = Param(real, alternative=True)
+    lims = Option((0.499, 0.501))
+
+
+class Poisson(Distribution):
+    """Poisson(rate): P(X = k) = rate^k·exp(−rate) / k!.
+
+    Parameters
+    ----------
+    rate : array or float
+        Mean (≥ 0).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from kldiv.distributions import kl_divergence
+    >>> kl_divergence(Poisson(xp.asarray(1.0)), Poisson(xp.asarray([1.0, 2.0])))
+    Array([0.        , 0.30685282], dtype=array_api_strict.float64)
+    """
+
+    rate = Param(nonnegative)
