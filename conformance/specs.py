@@ -5,9 +5,9 @@ One source for three things:
 * how to sample valid parameters of a family (:func:`sample`): seeded NumPy float64 arrays in
   constructor order, every range stated once in :data:`RANGES`;
 * how to build a family in kldiv or in torch (:func:`build`, :func:`torch_kl`);
-* the pair inventory: the (p, q) pairs torch registers (:func:`torch_pairs`), the pairs kldiv adds
-  (:data:`EXTRA_PAIRS`) and the pairs judged by mpmath (:data:`MPMATH_PAIRS`, with
-  :data:`ORACLES`).
+* the pair inventory: the (p, q) pairs torch registers (:func:`torch_pairs`), those it reaches
+  through base classes (:data:`SUBCLASS_PAIRS`), the pairs kldiv adds (:data:`EXTRA_PAIRS`) and
+  those only mpmath judges (:data:`MPMATH_PAIRS`, with :data:`ORACLES`).
 
 torch is imported only inside the functions that call it: this module loads with NumPy and mpmath.
 
@@ -38,6 +38,7 @@ __all__ = [
     "ORACLES",
     "OTHER_FAMILIES",
     "RANGES",
+    "SUBCLASS_PAIRS",
     "TORCH_ABSTRACT",
     "TORCH_INFINITE",
     "Family",
@@ -52,6 +53,7 @@ __all__ = [
     "torch_has",
     "torch_kl",
     "torch_pairs",
+    "torch_reference_pairs",
 ]
 
 Sampler = Callable[[np.random.Generator, tuple[int, ...]], tuple[np.ndarray, ...]]
@@ -178,7 +180,7 @@ FAMILIES: dict[str, Family] = {
 
 #: The p families of the Normal-family pairs and of the others (by family name).
 NORMAL_FAMILIES = (
-    "Normal", "Gumbel", "Laplace", "Cauchy", "HalfNormal", "MultivariateNormal",
+    "Normal", "Gumbel", "Laplace", "Cauchy", "HalfNormal", "LogNormal", "MultivariateNormal",
     "LowRankMultivariateNormal", "IndependentNormal",
 )  # fmt: skip
 OTHER_FAMILIES = (
@@ -197,13 +199,10 @@ EXTRA_PAIRS = (
     ("VonMises", "VonMises"),
     ("Kumaraswamy", "Beta"),
 )
-#: Pairs whose only reference is the mpmath oracle (Chi2 also reaches torch as a Gamma).
-MPMATH_PAIRS = (
-    ("Chi2", "Chi2"),
-    ("Weibull", "Weibull"),
-    ("VonMises", "VonMises"),
-    ("Kumaraswamy", "Beta"),
-)
+#: Pairs torch reaches only through a pair of base classes (its Chi2 is a Gamma).
+SUBCLASS_PAIRS = (("Chi2", "Chi2"),)
+#: Pairs torch lacks altogether: mpmath is their only reference.
+MPMATH_PAIRS = (("Weibull", "Weibull"), ("VonMises", "VonMises"), ("Kumaraswamy", "Beta"))
 #: Parameters (p's then q's) where p ≈ q: torch's float32 closed forms lose every digit there.
 NEAR_EQUAL: dict[tuple[str, str], tuple[float, ...]] = {
     ("Beta", "Beta"): (500.0, 500.0, 501.0, 500.0),
@@ -309,6 +308,14 @@ def torch_pairs(p_families: Iterable[str] | None = None) -> list[tuple[str, str]
         if not {p.__name__, q.__name__} & set(TORCH_ABSTRACT)
     }
     return sorted(pair for pair in pairs if wanted is None or pair[0] in wanted)
+
+
+def torch_reference_pairs(p_families: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The pairs :func:`torch_kl` computes: torch's own, :data:`SUBCLASS_PAIRS` and the
+    :data:`EXTRA_PAIRS` outside :data:`MPMATH_PAIRS` (p among ``p_families``, default: all)."""
+    added = [pair for pair in (*SUBCLASS_PAIRS, *EXTRA_PAIRS) if pair not in MPMATH_PAIRS]
+    wanted = set(FAMILIES if p_families is None else p_families)
+    return torch_pairs(p_families) + [pair for pair in added if pair[0] in wanted]
 
 
 def torch_has(p_class: str, q_class: str) -> bool:

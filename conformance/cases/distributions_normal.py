@@ -16,14 +16,12 @@ import numpy as np
 import kldiv.distributions as kd
 from conformance.registry import DASK_FLOAT64_ONLY, Case, register
 from conformance.specs import (
-    EXTRA_PAIRS,
-    MPMATH_PAIRS,
     NORMAL_FAMILIES,
     build,
     parameter_count,
     sample,
     torch_kl,
-    torch_pairs,
+    torch_reference_pairs,
 )
 
 BATCHES = (((), ()), ((4,), (4,)), ((3,), (2, 1)), ((2, 3), (3,)), ((), (5,)))
@@ -62,8 +60,7 @@ def _cases(p_family: str, q_family: str) -> Callable[[np.random.Generator], list
     return cases
 
 
-_EXTRAS = [pair for pair in EXTRA_PAIRS if pair not in MPMATH_PAIRS]
-for _p, _q in torch_pairs(NORMAL_FAMILIES) + _EXTRAS:
+for _p, _q in torch_reference_pairs(NORMAL_FAMILIES):
     register(
         name=f"distributions.{_p}-{_q}",
         kldiv=_kldiv(_p, _q),

@@ -29,18 +29,20 @@ from conformance.specs import (
     NEAR_EQUAL,
     ORACLES,
     OTHER_FAMILIES,
+    SUBCLASS_PAIRS,
     TORCH_INFINITE,
     build,
     oracle,
     parameter_count,
     sample,
     torch_kl,
-    torch_pairs,
+    torch_reference_pairs,
 )
 
 BATCHES = (((), ()), ((4,), (4,)), ((2, 3), (3,)))
 MASKED_BATCH = ((3,), (2, 1))
 CASES_PER_BATCH = 2
+SUBCLASS_FAMILIES = tuple(p for p, _ in SUBCLASS_PAIRS)
 #: pairs that write ``result[mask] = inf`` in torch (IndexError on different batch shapes)
 MASKED = {
     ("Bernoulli", "Bernoulli"), ("Binomial", "Binomial"), ("Categorical", "Categorical"),
@@ -123,7 +125,7 @@ def _random_cases(p_family: str, q_family: str) -> Callable[[np.random.Generator
     return cases
 
 
-for _p, _q in torch_pairs(OTHER_FAMILIES):
+for _p, _q in torch_reference_pairs((*OTHER_FAMILIES, *SUBCLASS_FAMILIES)):
     register(
         name=f"distributions.{_p}-{_q}",
         kldiv=_kldiv(_p, _q),
