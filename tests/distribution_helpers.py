@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from conformance.specs import build
 
 import kldiv.distributions as kd
-from conformance.specs import build
 
 Pair = tuple[str, str]
 

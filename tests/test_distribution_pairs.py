@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("torch")  # the reference of every pair here but the mpmath ones
 
-from conformance.specs import (  # noqa: E402
+from conformance.specs import (
     MPMATH_PAIRS,
     oracle,
     sample,
@@ -23,10 +23,10 @@ from conformance.specs import (  # noqa: E402
     torch_reference_pairs,
 )
 
-import kldiv.distributions as kd  # noqa: E402
-from kldiv.testing import assert_close  # noqa: E402
+import kldiv.distributions as kd
+from kldiv.testing import assert_close
 
-from .distribution_helpers import kl_on, on_backend, pair_ids, rng_for  # noqa: E402
+from .distribution_helpers import kl_on, on_backend, pair_ids, rng_for
 
 TORCH_PAIRS = torch_reference_pairs()
 SELF_PAIRS = [(p, q) for p, q in [*TORCH_PAIRS, *MPMATH_PAIRS] if p == q]
