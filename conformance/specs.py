@@ -105,8 +105,9 @@ def _simplex(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarr
 
 
 def scale_tril(rng: np.random.Generator, batch: tuple[int, ...], size: int) -> np.ndarray:
-    """Lower-triangular factors: ``scale`` on the diagonal, ``off_diagonal`` below it."""
-    below = np.tril(_draw(rng, "off_diagonal", (*batch, size, size)), -1)
+    """Lower-triangular factors: ``scale`` on the diagonal, ``off_diagonal / √size`` below it
+    (so that their conditioning does not grow with ``size``)."""
+    below = np.tril(_draw(rng, "off_diagonal", (*batch, size, size)), -1) / np.sqrt(size)
     return below + np.eye(size) * _draw(rng, "scale", (*batch, size))[..., None]
 
 
