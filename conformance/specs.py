@@ -29,6 +29,7 @@ from .mpmath_pairs import ORACLES, dirichlet_oracle, oracle
 
 __all__ = [
     "CATEGORIES",
+    "CONTINUOUS",
     "EVENT_SIZE",
     "EXTRA_PAIRS",
     "FAMILIES",
@@ -179,6 +180,13 @@ FAMILIES: dict[str, Family] = {
     ),
 }
 
+#: Families whose parameters are all real with a density in x: their KLs have gradients.
+CONTINUOUS = frozenset(
+    name
+    for name in FAMILIES
+    if name not in ("Bernoulli", "Geometric", "Binomial", "Poisson", "Categorical",
+                    "OneHotCategorical", "Dirichlet")
+)  # fmt: skip
 #: The p families of the Normal-family pairs and of the others (by family name).
 NORMAL_FAMILIES = (
     "Normal", "Gumbel", "Laplace", "Cauchy", "HalfNormal", "LogNormal", "MultivariateNormal",

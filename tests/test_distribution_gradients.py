@@ -14,6 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")  # the inventory of pairs is torch's
 
 from conformance.specs import (  # noqa: E402
+    CONTINUOUS,
     MPMATH_PAIRS,
     build,
     class_name,
@@ -27,13 +28,6 @@ from kldiv.distributions._registry import _dispatch, infinite_pair  # noqa: E402
 from kldiv.testing import assert_close  # noqa: E402
 
 from .distribution_helpers import pair_ids, rng_for  # noqa: E402
-
-#: families whose parameters are all real numbers with a density in x
-CONTINUOUS = {
-    "Normal", "Gumbel", "Laplace", "Cauchy", "HalfNormal", "LogNormal", "Exponential", "Gamma",
-    "Chi2", "Beta", "Kumaraswamy", "Weibull", "Pareto", "VonMises", "Uniform",
-    "ContinuousBernoulli", "MultivariateNormal", "LowRankMultivariateNormal", "IndependentNormal",
-}  # fmt: skip
 
 
 def _always_infinite(p_family: str, q_family: str) -> bool:
