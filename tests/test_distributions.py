@@ -11,14 +11,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conformance.specs import CATEGORIES, sample
+from conformance.specs import CATEGORIES, FAMILIES, sample
 
 import kldiv
 import kldiv.distributions as kd
 from kldiv.testing import assert_close
 
 from .backends import assert_same_kind
-from .distribution_helpers import rng_for
+from .distribution_helpers import on_backend, rng_for
 
 LAZY = ("jax.numpy", "array_api_compat.dask.array")
 
@@ -111,7 +111,18 @@ def test_event_shape_mismatch_is_always_an_error(xp: Any) -> None:
         kd.LowRankMultivariateNormal(xp.zeros(3), xp.ones((2, 1)), xp.ones(2))
 
 
-# -- constructor forms -------------------------------------------------------------------------
+# -- shapes and constructor forms --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_batch_and_event_shapes(xp: Any, family: str) -> None:
+    arrays = sample(family, rng_for(family, "shapes"), (2, 3))
+    dist = on_backend(xp, family, arrays)
+    assert tuple(dist.batch_shape) == (2, 3)
+    # the categories of a Categorical are outcomes, not an event axis (as in torch)
+    event = () if family == "Categorical" else np.shape(arrays[0])[2:]
+    assert tuple(dist.event_shape) == event
+
 
 MVN_FORMS = ["covariance_matrix", "precision_matrix", "scale_tril"]
 
