@@ -1,8 +1,9 @@
 """kldiv.distributions, Normal family, multivariate normals and Independent: against torch.
 
-One registration per (p, q) pair torch registers with p in the Normal family, on seeded random
-valid parameters whose batch shapes broadcast. torch's +inf pairs return p's batch shape only
-(``torch.full_like(p.loc, inf)``); the reference is broadcast to the joint batch shape.
+One registration per (p, q) pair torch registers with p in the Normal family
+(:data:`conformance.specs.NORMAL_FAMILIES`), on seeded random valid parameters whose batch shapes
+broadcast; plus the pairs of these families torch lacks (LogNormal, Independent ↔
+MultivariateNormal: :data:`conformance.specs.EXTRA_PAIRS`), against the same law in torch.
 """
 
 from __future__ import annotations
@@ -14,126 +15,35 @@ import numpy as np
 
 import kldiv.distributions as kd
 from conformance.registry import DASK_FLOAT64_ONLY, Case, register
+from conformance.specs import (
+    NORMAL_FAMILIES,
+    build,
+    parameter_count,
+    sample,
+    torch_kl,
+    torch_reference_pairs,
+)
 
 BATCHES = (((), ()), ((4,), (4,)), ((3,), (2, 1)), ((2, 3), (3,)), ((), (5,)))
 CASES_PER_BATCH = 3
 
-Sampler = Callable[[np.random.Generator, tuple[int, ...]], tuple[np.ndarray, ...]]
 
+def _kldiv(p_family: str, q_family: str) -> Callable[..., Any]:
+    count = parameter_count(p_family)
 
-def _loc_scale(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    return rng.normal(size=batch), np.exp(rng.normal(scale=0.7, size=batch))
-
-
-def _positive(count: int) -> Sampler:
-    return lambda rng, batch: tuple(np.exp(rng.normal(scale=0.5, size=batch)) for _ in range(count))
-
-
-def _interval(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    low = rng.normal(size=batch)
-    return low, low + 0.5 + np.exp(rng.normal(size=batch))
-
-
-def _unit(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    return (rng.uniform(0.05, 0.95, size=batch),)
-
-
-def _tril(rng: np.random.Generator, batch: tuple[int, ...], size: int = 3) -> np.ndarray:
-    tril = np.tril(rng.normal(scale=0.3, size=(*batch, size, size)), -1)
-    return tril + np.eye(size) * np.exp(rng.normal(scale=0.3, size=(*batch, size)))[..., None]
-
-
-def _mvn(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    tril = _tril(rng, batch)
-    return rng.normal(size=(*batch, 3)), tril @ np.swapaxes(tril, -1, -2)
-
-
-def _lowrank(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    return (
-        rng.normal(size=(*batch, 3)),
-        rng.normal(size=(*batch, 3, 2)),
-        np.exp(rng.normal(scale=0.5, size=(*batch, 3))),
-    )
-
-
-def _diagonal(rng: np.random.Generator, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    return rng.normal(size=(*batch, 3)), np.exp(rng.normal(scale=0.5, size=(*batch, 3)))
-
-
-#: family -> (sampler, number of event axes of its first parameter)
-SAMPLERS: dict[str, Sampler] = {
-    "Normal": _loc_scale,
-    "Gumbel": _loc_scale,
-    "Laplace": _loc_scale,
-    "Cauchy": _loc_scale,
-    "HalfNormal": _positive(1),
-    "Exponential": _positive(1),
-    "Gamma": _positive(2),
-    "Beta": _positive(2),
-    "Pareto": _positive(2),
-    "Uniform": _interval,
-    "ContinuousBernoulli": _unit,
-    "MultivariateNormal": _mvn,
-    "LowRankMultivariateNormal": _lowrank,
-    "IndependentNormal": _diagonal,
-}
-EVENT_NDIM = {"MultivariateNormal": 1, "LowRankMultivariateNormal": 1, "IndependentNormal": 1}
-
-PAIRS = [
-    ("Normal", "Normal"),
-    ("Normal", "Gumbel"),
-    ("Normal", "Laplace"),
-    ("Gumbel", "Gumbel"),
-    ("Gumbel", "Normal"),
-    ("Laplace", "Laplace"),
-    ("Laplace", "Normal"),
-    ("Cauchy", "Cauchy"),
-    ("HalfNormal", "HalfNormal"),
-    *(
-        (p, q)
-        for p in ("Normal", "Gumbel", "Laplace")
-        for q in ("Beta", "ContinuousBernoulli", "Exponential", "Gamma", "Pareto", "Uniform")
-    ),
-    ("MultivariateNormal", "MultivariateNormal"),
-    ("LowRankMultivariateNormal", "LowRankMultivariateNormal"),
-    ("LowRankMultivariateNormal", "MultivariateNormal"),
-    ("MultivariateNormal", "LowRankMultivariateNormal"),
-    ("IndependentNormal", "IndependentNormal"),
-]
-
-
-def _build(module: Any, family: str, arrays: tuple[Any, ...]) -> Any:
-    if family == "IndependentNormal":
-        return module.Independent(module.Normal(*arrays), 1)
-    return getattr(module, family)(*arrays)
-
-
-def _batch_shape(family: str, arrays: tuple[np.ndarray, ...]) -> tuple[int, ...]:
-    shape = np.shape(arrays[0])
-    return tuple(shape[: len(shape) - EVENT_NDIM.get(family, 0)])
-
-
-def _kldiv(p_family: str, q_family: str, count: int) -> Callable[..., Any]:
     def call(*arrays: Any) -> Any:
-        p = _build(kd, p_family, arrays[:count])
-        q = _build(kd, q_family, arrays[count:])
-        return kd.kl_divergence(p, q)
+        return kd.kl_divergence(
+            build(kd, p_family, arrays[:count]), build(kd, q_family, arrays[count:])
+        )
 
     return call
 
 
-def _reference(p_family: str, q_family: str, count: int) -> Callable[..., np.ndarray]:
-    def call(*arrays: np.ndarray) -> np.ndarray:
-        import torch
+def _reference(p_family: str, q_family: str) -> Callable[..., np.ndarray]:
+    count = parameter_count(p_family)
 
-        tensors = tuple(torch.as_tensor(a) for a in arrays)
-        p = _build(torch.distributions, p_family, tensors[:count])
-        q = _build(torch.distributions, q_family, tensors[count:])
-        result = torch.distributions.kl_divergence(p, q).numpy()
-        joint = np.broadcast_shapes(
-            _batch_shape(p_family, arrays[:count]), _batch_shape(q_family, arrays[count:])
-        )
-        return np.broadcast_to(result, joint).copy()
+    def call(*arrays: np.ndarray) -> np.ndarray:
+        return torch_kl(p_family, arrays[:count], q_family, arrays[count:])
 
     return call
 
@@ -143,19 +53,18 @@ def _cases(p_family: str, q_family: str) -> Callable[[np.random.Generator], list
         made = []
         for index, (p_batch, q_batch) in enumerate(BATCHES):
             for repeat in range(CASES_PER_BATCH):
-                arrays = SAMPLERS[p_family](rng, p_batch) + SAMPLERS[q_family](rng, q_batch)
+                arrays = sample(p_family, rng, p_batch) + sample(q_family, rng, q_batch)
                 made.append(Case(f"batch-{index}-{repeat}", arrays))
         return made
 
     return cases
 
 
-for _p, _q in PAIRS:
-    _count = len(SAMPLERS[_p](np.random.default_rng(0), ()))
+for _p, _q in torch_reference_pairs(NORMAL_FAMILIES):
     register(
         name=f"distributions.{_p}-{_q}",
-        kldiv=_kldiv(_p, _q, _count),
-        reference=_reference(_p, _q, _count),
+        kldiv=_kldiv(_p, _q),
+        reference=_reference(_p, _q),
         cases=_cases(_p, _q),
         dtypes=("float64", "float32"),
         tags=("distributions",),

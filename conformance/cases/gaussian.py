@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from conformance.registry import Case, register
+from conformance.specs import scale_tril, torch_kl
 from kldiv import gaussian
 
 SHAPES = (((5,), (5,)), ((3, 4), (3, 4)), ((3,), (2, 1)), ((2, 3, 4), (4,)))
@@ -34,27 +35,25 @@ def _reduce(terms: np.ndarray, kwargs: dict[str, Any]) -> np.ndarray:
 def _torch_normal(
     mu_p: np.ndarray, lv_p: np.ndarray, mu_q: np.ndarray, lv_q: np.ndarray, **kwargs: Any
 ) -> np.ndarray:
-    import torch
-
     lo, hi = kwargs.get("clamp_min", -30.0), kwargs.get("clamp_max", 20.0)
-    t = torch.as_tensor
-    terms = torch.distributions.kl_divergence(
-        torch.distributions.Normal(t(mu_p), t(np.exp(np.clip(lv_p, lo, hi) / 2))),
-        torch.distributions.Normal(t(mu_q), t(np.exp(np.clip(lv_q, lo, hi) / 2))),
-    ).numpy()
-    return _reduce(terms, kwargs)
+    p = (mu_p, np.exp(np.clip(lv_p, lo, hi) / 2))
+    q = (mu_q, np.exp(np.clip(lv_q, lo, hi) / 2))
+    return _reduce(torch_kl("Normal", p, "Normal", q), kwargs)
 
 
 def _torch_mvn(
     loc_p: np.ndarray, tril_p: np.ndarray, loc_q: np.ndarray, tril_q: np.ndarray
 ) -> np.ndarray:
-    import torch
+    return torch_kl(
+        "MultivariateNormal",
+        (loc_p, _covariance(tril_p)),
+        "MultivariateNormal",
+        (loc_q, _covariance(tril_q)),
+    )
 
-    t = torch.as_tensor
-    return torch.distributions.kl_divergence(
-        torch.distributions.MultivariateNormal(t(loc_p), scale_tril=t(tril_p)),
-        torch.distributions.MultivariateNormal(t(loc_q), scale_tril=t(tril_q)),
-    ).numpy()
+
+def _covariance(tril: np.ndarray) -> np.ndarray:
+    return tril @ np.swapaxes(tril, -1, -2)
 
 
 def _single_cases(rng: np.random.Generator) -> list[Case]:
@@ -81,18 +80,13 @@ def _pair_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _tril(rng: np.random.Generator, batch: tuple[int, ...], size: int) -> np.ndarray:
-    tril = np.tril(rng.normal(scale=0.3, size=(*batch, size, size)), -1)
-    return tril + np.eye(size) * np.exp(rng.normal(scale=0.3, size=(*batch, size)))[..., None]
-
-
 def _mvn_cases(rng: np.random.Generator) -> list[Case]:
     batches = (((), ()), ((3,), (3,)), ((3,), (2, 1)), ((4,), ()))
     cases = []
     for size in (1, 3, 8):
         for index, (p_batch, q_batch) in enumerate(batches):
-            arrays = (rng.normal(size=(*p_batch, size)), _tril(rng, p_batch, size))
-            arrays += (rng.normal(size=(*q_batch, size)), _tril(rng, q_batch, size))
+            arrays = (rng.normal(size=(*p_batch, size)), scale_tril(rng, p_batch, size))
+            arrays += (rng.normal(size=(*q_batch, size)), scale_tril(rng, q_batch, size))
             cases.append(Case(f"d{size}-batch-{index}", arrays))
     return cases
 
