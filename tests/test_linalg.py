@@ -18,9 +18,7 @@ from kldiv._linalg import (
     solve_triangular,
     squared_frobenius,
 )
-from kldiv.testing import assert_close
-
-from .backends import assert_same_kind
+from kldiv.testing import assert_close, assert_same_kind
 
 
 def _spd(rng: np.random.Generator, batch: tuple[int, ...], size: int) -> np.ndarray:

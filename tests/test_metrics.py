@@ -18,9 +18,7 @@ from hypothesis import strategies as st
 
 import kldiv
 from kldiv.metrics import JensenShannonDivergence, KLDivergence, MetricState
-from kldiv.testing import assert_close, to_numpy
-
-from .backends import Backend, assert_same_kind
+from kldiv.testing import Backend, LoadedBackend, assert_close, assert_same_kind, to_numpy
 
 REDUCTIONS = ["mean", "sum", "none", None]
 CLASSES = {"kl": KLDivergence, "js": JensenShannonDivergence}
@@ -348,14 +346,16 @@ def test_checkpoint_restores_a_metric_that_keeps_streaming(
     assert_close(metric.merge(other).compute(), whole.compute(), rtol=1e-12)
 
 
-def test_state_dict_holds_config_names_and_the_state_arrays(xp: Any, backend: Backend) -> None:
+def test_state_dict_holds_config_names_and_the_state_arrays(
+    xp: Any, backend: LoadedBackend
+) -> None:
     metric = fed(KLDivergence(reduction=None, axis=-1), xp, batches(31, [2, 3]))
     saved = metric.state_dict()
     keys = ["metric", "log_prob", "reduction", "axis", "library", "dtype", "sum", "count", "rows"]
     assert list(saved) == keys
     config = (saved["metric"], saved["log_prob"], saved["reduction"], saved["axis"])
     assert config == ("KLDivergence", False, "none", -1)
-    assert (saved["library"], saved["dtype"]) == (LIBRARY_NAMES[backend], "float64")
+    assert (saved["library"], saved["dtype"]) == (LIBRARY_NAMES[backend.backend], "float64")
     assert saved["sum"] is metric.state.sum
     assert saved["count"] is metric.state.count
     assert len(saved["rows"]) == 2
