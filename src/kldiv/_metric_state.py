@@ -14,8 +14,8 @@ from typing import Any
 
 from ._array import Array, Context, Namespace, ignore_fp_warnings, prepare
 from ._reduce import reduce_rows
+from ._rows import prepare_rows
 from ._validate import resolve_validate_args
-from .discrete import prepare_rows
 
 __all__ = [
     "MetricState",
@@ -31,7 +31,7 @@ __all__ = [
 #: The keys of a metric's ``state_dict()`` that hold its state (the others: its configuration).
 STATE_KEYS = ("library", "dtype", "sum", "count", "rows")
 
-#: A row step of :mod:`kldiv.discrete`: ``(context, p, q, axis, log_prob) -> per-row values``.
+#: A row step of :mod:`kldiv._rows`: ``(context, p, q, axis, log_prob) -> per-row values``.
 RowStep = Callable[[Context, Array, Array, int, bool], Array]
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
-from typing import Any
 
 from ._array import (
     Array,
@@ -24,23 +22,26 @@ from ._array import (
 from ._blocked import blocked_rows
 from ._custom_grad import kl_div_total
 from ._elementwise import (
-    log_midpoint,
     log_ratio,
     sqrt_at_least_zero,
-    xlog_ratio,
     xlog_ratio_log,
     xlog_ratio_mixed,
-    xlogy,
 )
-from ._fast import kl_div_block_kernel, kl_row_kernel
+from ._fast import kl_div_block_kernel
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
+from ._rows import (
+    broadcast_named,
+    check_values,
+    cross_entropy_rows,
+    entropy_rows,
+    js_rows,
+    kl_rows,
+    prepare_rows,
+)
 from ._validate import (
-    check_finite_or_neg_inf,
-    check_nonnegative,
     check_positive_number,
     check_reduction,
-    resolve_validate_args,
 )
 
 __all__ = [
@@ -55,81 +56,6 @@ __all__ = [
     "kl_divergence",
     "rel_entr",
 ]
-
-
-def _check_values(
-    context: Context, log_prob: bool, validate_args: bool | None, **arrays: Array
-) -> None:
-    if not resolve_validate_args(validate_args, "discrete"):
-        return
-    if log_prob:
-        check_finite_or_neg_inf(context.xp, **arrays)
-    else:
-        check_nonnegative(context.xp, **arrays)
-
-
-def _broadcast(context: Context, **arrays: Array) -> list[Array]:
-    """The arrays broadcast to one shape (a ``ValueError`` naming them if impossible)."""
-    values = list(arrays.values())
-    if all(value.shape == values[0].shape for value in values):
-        return values
-    broadcast_shapes(**{name: tuple(array.shape) for name, array in arrays.items()})
-    return list(context.xp.broadcast_arrays(*values))
-
-
-def prepare_rows(
-    axis: int, log_prob: bool, validate_args: bool | None, **arrays: Any
-) -> tuple[Context, list[Array], int]:
-    """Prepare distribution arguments: resolve, check, broadcast, and normalise ``axis``."""
-    context, converted = prepare(**arrays)
-    named = dict(zip(arrays, converted, strict=True))
-    _check_values(context, log_prob, validate_args, **named)
-    broadcast = _broadcast(context, **named)
-    return context, broadcast, normalize_axis(axis, broadcast[0].ndim)
-
-
-def _normalized(xp: Namespace, probs: Array, axis: int) -> Array:
-    return probs / xp.sum(probs, axis=axis, keepdims=True)
-
-
-def _nan_where_invalid(xp: Namespace, rows: Array, axis: int, p: Array, q: Array) -> Array:
-    """``rows`` with NaN for every row that holds a negative probability or has no support.
-
-    The terms are NaN there already unless both p and q are negative or the row is empty (a
-    sum over nothing is 0); this row-level check makes the rule hold always (``any`` rather
-    than ``min``: it has an identity on empty rows).
-    """
-    invalid = xp.any(p < 0, axis=axis) | xp.any(q < 0, axis=axis)
-    if p.shape[axis] == 0:
-        invalid = xp.ones_like(invalid)
-    return xp.where(invalid, xp.nan, rows)
-
-
-def _kl_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
-    sum_p = xp.sum(p, axis=axis, keepdims=True)
-    sum_q = xp.sum(q, axis=axis, keepdims=True)
-    rows = xp.sum(xlog_ratio(xp, p, q, sum_p, sum_q), axis=axis)
-    return _nan_where_invalid(xp, rows, axis, p, q)
-
-
-def _kl_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
-    return xp.sum(xlog_ratio_log(xp, log_p, log_q), axis=axis)
-
-
-def kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
-    """KL(P ‖ Q) = Σ P log(P / Q) per row, P = p / Σp and Q = q / Σq unless ``log_prob``.
-
-    The normalisation folds into the quotient, so rows of any scale neither overflow nor
-    underflow; one logarithm per element where P / Q is a normal number. Evaluated a block of
-    rows at a time, with the library's fast kernel where it has one.
-    """
-    xp = context.xp
-    kernel: Callable[..., Array]
-    if log_prob:
-        kernel = functools.partial(_kl_rows_of_logs, xp)
-    else:
-        kernel = kl_row_kernel(xp, functools.partial(_kl_rows_of_probs, xp), (p, q))
-    return blocked_rows(xp, kernel, (p, q), axis)
 
 
 def _in_base(context: Context, values: Array, base: float | None) -> Array:
@@ -156,7 +82,7 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     """
     context, (p, q) = prepare(p=p, q=q)
     broadcast_shapes(p=tuple(p.shape), q=tuple(q.shape))
-    _check_values(context, False, validate_args, p=p, q=q)
+    check_values(context, False, validate_args, p=p, q=q)
     xp = context.xp
     both_positive = (p > 0) & (q > 0)
     safe_p, safe_q = xp.where(both_positive, p, 1.0), xp.where(both_positive, q, 1.0)
@@ -192,7 +118,7 @@ def kl_div(
     """
     context, (log_q, p) = prepare(input=input, target=target)
     broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
-    _check_values(context, log_target, validate_args, target=p)
+    check_values(context, log_target, validate_args, target=p)
     xp = context.xp
     batch_size = log_q.shape[0] if log_q.ndim else None
     check_reduction(reduction, POINTWISE)
@@ -292,7 +218,7 @@ def entropy(
         rows = kl_rows(context, p, q, axis, log_prob=False)
     else:
         context, (p,), axis = prepare_rows(axis, False, validate_args, p=p)
-        rows = blocked_rows(context.xp, functools.partial(_entropy_rows, context.xp), (p,), axis)
+        rows = blocked_rows(context.xp, functools.partial(entropy_rows, context.xp), (p,), axis)
     return context.finish(_in_base(context, rows, base))
 
 
@@ -312,41 +238,9 @@ def cross_entropy(
     Array(1.20751875, dtype=array_api_strict.float64)
     """
     context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
-    kernel = functools.partial(_cross_entropy_rows, context.xp)
+    kernel = functools.partial(cross_entropy_rows, context.xp)
     rows = blocked_rows(context.xp, kernel, (p, q), axis)
     return context.finish(_in_base(context, rows, base))
-
-
-def js_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
-    """½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row, a block of rows at a time."""
-    xp = context.xp
-    kernel = _js_rows_of_logs if log_prob else _js_rows_of_probs
-    return blocked_rows(xp, functools.partial(kernel, xp), (p, q), axis)
-
-
-def _entropy_rows(xp: Namespace, p: Array, *, axis: int) -> Array:
-    probs = _normalized(xp, p, axis)
-    return -xp.sum(xlogy(xp, probs, probs), axis=axis)
-
-
-def _cross_entropy_rows(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
-    """-Σ P log Q = -Σ P log q + log Σq: no normalised Q is formed, so none underflows."""
-    sum_q = xp.sum(q, axis=axis)
-    rows = xp.log(sum_q) - xp.sum(xlogy(xp, _normalized(xp, p, axis), q), axis=axis)
-    return _nan_where_invalid(xp, rows, axis, p, q)
-
-
-def _js_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
-    log_m = log_midpoint(xp, log_p, log_q)
-    terms = xlog_ratio_log(xp, log_p, log_m) + xlog_ratio_log(xp, log_q, log_m)
-    return xp.sum(terms, axis=axis) / 2
-
-
-def _js_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
-    probs_p, probs_q = _normalized(xp, p, axis), _normalized(xp, q, axis)
-    m = (probs_p + probs_q) / 2
-    rows = xp.sum(xlog_ratio(xp, probs_p, m) + xlog_ratio(xp, probs_q, m), axis=axis) / 2
-    return _nan_where_invalid(xp, rows, axis, p, q)
 
 
 @ignore_fp_warnings
@@ -474,8 +368,8 @@ def kl_div_logits(
     """
     check_positive_number("temperature", temperature)
     context, (student, teacher) = prepare(input_logits=input_logits, target_logits=target_logits)
-    _check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
-    student, teacher = _broadcast(context, input_logits=student, target_logits=teacher)
+    check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
+    student, teacher = broadcast_named(context, input_logits=student, target_logits=teacher)
     axis = normalize_axis(axis, student.ndim)
     result = kl_div_logits_values(context.xp, student, teacher, temperature, reduction, axis)
     return context.finish(result)

@@ -6,7 +6,7 @@ over ``torch.distributed``) and checkpoints (``state_dict`` / ``load_state_dict`
 :func:`copy.deepcopy`). The state is a :class:`MetricState` of arrays in the inputs' namespace
 and on their device: the running sum of the per-row divergences and the row count, and for
 ``reduction='none'`` the per-row values themselves. An update computes its rows with the row step
-of the functional API (:func:`kldiv.discrete.kl_rows`, :func:`kldiv.discrete.js_rows`), is checked
+of the functional API (:func:`kldiv._rows.kl_rows`, :func:`kldiv._rows.js_rows`), is checked
 in full before the state changes, and the new state replaces the old one in a single assignment:
 a bad update raises and leaves everything accumulated as it was.
 """
@@ -29,8 +29,8 @@ from ._metric_state import (
     state_entries,
 )
 from ._reduce import ROWWISE, reduce_rows
+from ._rows import js_rows, kl_rows
 from ._validate import check_reduction
-from .discrete import js_rows, kl_rows
 
 __all__ = ["JensenShannonDivergence", "KLDivergence", "MetricState"]
 

@@ -16,7 +16,7 @@ from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
 
 from .._metric_state import RowStep, batch_rows
-from ..discrete import js_rows, kl_rows
+from .._rows import js_rows, kl_rows
 from ..metrics import with_parameter_docs
 
 __all__ = ["JensenShannonDivergence", "KLDivergence"]
