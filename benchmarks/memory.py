@@ -6,7 +6,10 @@ makes the call once, and reads ``VmHWM`` from ``/proc/self/status``: the peak mi
 size at the reset is the call's extra memory. Where ``clear_refs`` is not writable, NumPy calls
 fall back to ``tracemalloc`` (NumPy reports its buffers to it); torch calls are then not measured.
 
-    python -m benchmarks.memory "<implementation key>" <rows>x<cols> <dtype>   # prints JSON
+The machine is shared: an address-space limit (what is free now, less a reserve, at most
+``MAX_ALLOWANCE``) turns a call that would exhaust memory into an error instead.
+
+    python -m benchmarks.memory "<implementation key>" <rows>x<cols> <dtype> <bytes allowed>
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ import contextlib
 import ctypes
 import gc
 import json
+import resource
 import subprocess
 import sys
 import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 PROC_STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
 WARM_UP_SHAPE = (4, 64)
+RESERVE = 4 * 2**30  # left to the machine's other processes
+MAX_ALLOWANCE = 12 * 2**30
 
 
 def _status_kib(field: str) -> int:
@@ -31,6 +38,27 @@ def _status_kib(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
+
+
+def allowance(needed_before: int = 0) -> int:
+    """Bytes a call may add: available memory less ``needed_before`` and the reserve, capped."""
+    available = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            available = int(line.split()[1]) * 1024
+    return max(0, min(MAX_ALLOWANCE, available - needed_before - RESERVE))
+
+
+@contextlib.contextmanager
+def address_space_limit(extra_bytes: int) -> Iterator[None]:
+    """Allow this process ``extra_bytes`` more address space than it has now, then restore."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _status_kib("VmSize") * 1024 + extra_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard < 0 else min(limit, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def reset_high_water_mark() -> bool:
@@ -49,8 +77,8 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def measure(key: str, shape: tuple[int, int], dtype: str) -> dict[str, Any]:
-    """Peak extra bytes of one call of implementation ``key`` (in this process)."""
+def measure(key: str, shape: tuple[int, int], dtype: str, limit: int) -> dict[str, Any]:
+    """Peak extra bytes of one call of implementation ``key``, allowed ``limit`` bytes more."""
     from benchmarks import cases
 
     implementation = cases.BY_KEY[key]
@@ -63,16 +91,14 @@ def measure(key: str, shape: tuple[int, int], dtype: str) -> dict[str, Any]:
     build(WARM_UP_SHAPE)()  # lazy imports and one-time initialisation stay out of the peak
     call = build(shape)
     _return_freed_memory()
-    if reset_high_water_mark():
-        before = _status_kib("VmRSS")
-        call()
-        extra, method = (_status_kib("VmHWM") - before) * 1024, "VmHWM after clear_refs"
-    elif implementation.panel == "numpy":
-        tracemalloc.start()
-        call()
-        extra, method = tracemalloc.get_traced_memory()[1], "tracemalloc"
-        tracemalloc.stop()
-    else:
+    try:
+        with address_space_limit(limit):
+            extra, method = _peak_of(call, numpy=implementation.panel == "numpy")
+    except (MemoryError, RuntimeError) as error:
+        if "alloc" not in str(error).lower() and not isinstance(error, MemoryError):
+            raise
+        return {"error": f"needs more than the {limit / 2**30:.1f} GiB allowed"}
+    if method is None:
         return {"error": "clear_refs not permitted and tracemalloc does not see torch"}
     inputs = cases.input_bytes(shape, dtype)
     return {
@@ -83,9 +109,27 @@ def measure(key: str, shape: tuple[int, int], dtype: str) -> dict[str, Any]:
     }
 
 
+def _peak_of(call: Callable[[], object], *, numpy: bool) -> tuple[int, str | None]:
+    if reset_high_water_mark():
+        before = _status_kib("VmRSS")
+        call()
+        return (_status_kib("VmHWM") - before) * 1024, "VmHWM after clear_refs"
+    if not numpy:
+        return 0, None
+    tracemalloc.start()
+    call()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, "tracemalloc"
+
+
 def measure_in_subprocess(key: str, shape: tuple[int, int], dtype: str) -> dict[str, Any]:
     """Run :func:`measure` in a fresh interpreter; an ``error`` entry when the child fails."""
-    command = [sys.executable, "-m", "benchmarks.memory", key, f"{shape[0]}x{shape[1]}", dtype]
+    from benchmarks.cases import input_bytes
+
+    limit = str(allowance(needed_before=input_bytes(shape, dtype)))
+    shape_text = f"{shape[0]}x{shape[1]}"
+    command = [sys.executable, "-m", "benchmarks.memory", key, shape_text, dtype, limit]
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     except subprocess.TimeoutExpired:
@@ -99,9 +143,9 @@ def measure_in_subprocess(key: str, shape: tuple[int, int], dtype: str) -> dict[
 
 
 def main(arguments: list[str]) -> None:
-    key, shape_text, dtype = arguments
+    key, shape_text, dtype, limit = arguments
     rows, cols = (int(size) for size in shape_text.split("x"))
-    print(json.dumps(measure(key, (rows, cols), dtype)))
+    print(json.dumps(measure(key, (rows, cols), dtype, int(limit))))
 
 
 if __name__ == "__main__":

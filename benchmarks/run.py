@@ -20,14 +20,21 @@ def _parse(arguments: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="small sizes only, no logits, no memory (< 1 min)"
     )
-    parser.add_argument("--only", metavar="SUBSTRING", help="implementations whose name has it")
+    parser.add_argument(
+        "--only", metavar="SUBSTRING", help="implementations whose name has it (and their peers)"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--output-dir", type=Path, default=HERE, help="for results.json/.png")
     return parser.parse_args(arguments)
 
 
 def _selected(only: str | None, key: str) -> bool:
-    return only is None or only.lower() in key.lower()
+    """Keys containing ``only``, and the peers of the kldiv calls among them."""
+    if only is None:
+        return True
+    matches = {i.key for i in cases.IMPLEMENTATIONS if only.lower() in i.key.lower()}
+    peers = {c.peer for c in cases.COMPARISONS if c.ours in matches}
+    return key in matches | peers
 
 
 def _time(
@@ -51,7 +58,8 @@ def _time(
         call = implementation.build(inputs)
         timing = best_time(call, min_samples=min_samples, budget_seconds=budget)
     except Exception as error:
-        return {**record, "error": f"{type(error).__name__}: {error}"}
+        first_line = str(error).strip().splitlines()[0][:120] if str(error).strip() else ""
+        return {**record, "error": f"{type(error).__name__}: {first_line}"}
     seconds = timing.seconds_per_call
     print(f"  {record['shape']:>12} {dtype} {implementation.key:40s} {seconds * 1e6:12.1f} µs")
     return {
@@ -78,9 +86,10 @@ def time_all(options: argparse.Namespace) -> list[dict[str, Any]]:
             del inputs
     logits = [i for i in cases.IMPLEMENTATIONS if i.logits and _selected(options.only, i.key)]
     if logits and not options.quick:
-        inputs = cases.logits_inputs()
-        for implementation in logits:
-            timings.append(_time(implementation, inputs, cases.LOGITS_SHAPE, "float32", 0.0))
+        with memory.address_space_limit(memory.allowance()):
+            inputs = cases.logits_inputs()
+            for implementation in logits:
+                timings.append(_time(implementation, inputs, cases.LOGITS_SHAPE, "float32", 0.0))
     return timings
 
 
