@@ -61,7 +61,10 @@ def _time(
         first_line = str(error).strip().splitlines()[0][:120] if str(error).strip() else ""
         return {**record, "error": f"{type(error).__name__}: {first_line}"}
     seconds = timing.seconds_per_call
-    print(f"  {record['shape']:>12} {dtype} {implementation.key:40s} {seconds * 1e6:12.1f} µs")
+    print(
+        f"  {record['shape']:>12} {dtype} {implementation.key:40s} {seconds * 1e6:12.1f} µs",
+        flush=True,
+    )
     return {
         **record,
         "seconds_per_call": seconds,
