@@ -33,16 +33,22 @@ def shape_name(shape: tuple[int, int]) -> str:
 
 @dataclass
 class MatrixInputs:
-    """Probability rows ``p``, ``q`` (no zeros) and ``log q``, with torch views of that memory."""
+    """Probability rows ``p``, ``q`` (no zeros) and ``log q``, and the same as torch tensors.
+
+    On the CPU the tensors share the arrays' memory; on another ``device`` they are copies.
+    """
 
     p: np.ndarray
     q: np.ndarray
     log_q: np.ndarray
+    device: str = "cpu"
     torch_views: dict[str, torch.Tensor] = field(init=False)
 
     def __post_init__(self) -> None:
-        names = ("p", "q", "log_q")
-        self.torch_views = {name: torch.from_numpy(getattr(self, name)) for name in names}
+        self.torch_views = {
+            name: torch.from_numpy(getattr(self, name)).to(self.device)
+            for name in ("p", "q", "log_q")
+        }
 
 
 @dataclass
@@ -53,19 +59,19 @@ class LogitsInputs:
     teacher: torch.Tensor
 
 
-def matrix_inputs(shape: tuple[int, int], dtype: str) -> MatrixInputs:
-    """Rows drawn uniformly in (0, 1] and normalised, in ``dtype``."""
+def matrix_inputs(shape: tuple[int, int], dtype: str, device: str = "cpu") -> MatrixInputs:
+    """Rows drawn uniformly in (0, 1] and normalised, in ``dtype`` (torch's on ``device``)."""
     rng = np.random.default_rng(0)
     p, q = (1 - rng.random(shape, dtype=dtype) for _ in range(2))
     p /= p.sum(-1, keepdims=True)
     q /= q.sum(-1, keepdims=True)
-    return MatrixInputs(p, q, np.log(q))
+    return MatrixInputs(p, q, np.log(q), device)
 
 
-def logits_inputs(shape: tuple[int, int] = LOGITS_SHAPE) -> LogitsInputs:
-    """Two float32 logit matrices (vocabulary along the last axis)."""
+def logits_inputs(shape: tuple[int, int] = LOGITS_SHAPE, device: str = "cpu") -> LogitsInputs:
+    """Two float32 logit matrices (vocabulary along the last axis) on ``device``."""
     generator = torch.Generator().manual_seed(0)
-    student, teacher = (torch.randn(shape, generator=generator) * 4 for _ in range(2))
+    student, teacher = (torch.randn(shape, generator=generator).to(device) * 4 for _ in range(2))
     return LogitsInputs(student, teacher)
 
 

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from benchmarks import cases, memory, plot, report
 from benchmarks.timing import best_time
 
@@ -24,6 +26,9 @@ def _parse(arguments: list[str] | None) -> argparse.Namespace:
         "--only", metavar="SUBSTRING", help="implementations whose name has it (and their peers)"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    parser.add_argument(
+        "--device", default="cpu", help="torch device for the torch and logits panels (timings)"
+    )
     parser.add_argument("--output-dir", type=Path, default=HERE, help="for results.json/.png")
     return parser.parse_args(arguments)
 
@@ -37,16 +42,31 @@ def _selected(only: str | None, key: str) -> bool:
     return key in matches | peers
 
 
+def _synchronized(call: cases.Call, device: torch.device) -> cases.Call:
+    """``call`` that returns only when an accelerator has finished its work."""
+    if device.type != "cuda":
+        return call
+
+    def wait_for_device() -> None:
+        call()
+        torch.cuda.synchronize(device)
+
+    return wait_for_device
+
+
 def _time(
     implementation: cases.Implementation,
     inputs: Any,
     shape: tuple[int, int],
     dtype: str,
     budget: float,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """One timing record (or an ``error`` entry: a peer that cannot run is reported, not fatal)."""
     elements = shape[0] * shape[1]
+    on_device = implementation.panel != "numpy"
     record = {"key": implementation.key, "panel": implementation.panel, "dtype": dtype}
+    record["device"] = device if on_device else "cpu"
     record.update(shape=cases.shape_name(shape), elements=elements)
     if implementation.logits:
         min_samples, budget = 3, 0.0
@@ -55,7 +75,7 @@ def _time(
     else:
         min_samples = 10
     try:
-        call = implementation.build(inputs)
+        call = _synchronized(implementation.build(inputs), torch.device(record["device"]))
         timing = best_time(call, min_samples=min_samples, budget_seconds=budget)
     except Exception as error:
         first_line = str(error).strip().splitlines()[0][:120] if str(error).strip() else ""
@@ -83,16 +103,18 @@ def time_all(options: argparse.Namespace) -> list[dict[str, Any]]:
     timings = []
     for shape in shapes:
         for dtype in cases.DTYPES:
-            inputs = cases.matrix_inputs(shape, dtype)
+            inputs = cases.matrix_inputs(shape, dtype, options.device)
             for implementation in matrix:
-                timings.append(_time(implementation, inputs, shape, dtype, budget))
+                where = (shape, dtype, budget, options.device)
+                timings.append(_time(implementation, inputs, *where))
             del inputs
     logits = [i for i in cases.IMPLEMENTATIONS if i.logits and _selected(options.only, i.key)]
     if logits and not options.quick:
         with memory.address_space_limit(memory.allowance()):
-            inputs = cases.logits_inputs()
+            inputs = cases.logits_inputs(device=options.device)
             for implementation in logits:
-                timings.append(_time(implementation, inputs, cases.LOGITS_SHAPE, "float32", 0.0))
+                where = (cases.LOGITS_SHAPE, "float32", 0.0, options.device)
+                timings.append(_time(implementation, inputs, *where))
     return timings
 
 
@@ -132,7 +154,12 @@ def main(arguments: list[str] | None = None) -> None:
     options.output_dir.mkdir(parents=True, exist_ok=True)
     results = {
         "machine": info,
-        "options": {"quick": options.quick, "only": options.only, "memory": bool(memory_records)},
+        "options": {
+            "quick": options.quick,
+            "only": options.only,
+            "device": options.device,
+            "memory": bool(memory_records),
+        },
         "seconds": time.time() - started,
         "timings": timings,
         "ratios": ratio_records,
