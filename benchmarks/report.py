@@ -54,15 +54,15 @@ def _timing_index(timings: list[Record]) -> dict[tuple[str, str, str], Record]:
 
 
 def timing_table(timings: list[Record], shapes: list[str]) -> str:
-    """ns/element per implementation and size; the smallest size also in µs per call."""
+    """µs per call at the smallest size, ns/element at the others, per implementation."""
     index = _timing_index(timings)
     keys = list(dict.fromkeys((record["key"], record["dtype"]) for record in timings))
-    headers = ["implementation", "dtype", *(f"{shape} ns/el" for shape in shapes)]
-    headers.insert(2, f"{shapes[0]} µs/call")
+    headers = ["implementation", "dtype", f"{shapes[0]} µs/call"]
+    headers += [f"{shape} ns/el" for shape in shapes[1:]]
     rows = []
     for key, dtype in keys:
         cells = []
-        for shape in shapes:
+        for shape in shapes[1:]:
             record = index.get((key, dtype, shape))
             cells.append(_cell(record, "ns_per_element", "{:.2f}"))
         first = index.get((key, dtype, shapes[0]))
@@ -136,10 +136,10 @@ def memory_table(memory: list[Record]) -> str:
         if "error" in record:
             measured, percent, met = "error: " + record["error"][:60], "", None
         else:
-            measured = f"{record['extra_bytes'] / 2**20:.0f} MiB"
-            percent = f"{record['percent_of_inputs']:.1f} %"
-            limit = record["max_percent"]
-            met = None if limit is None else record["percent_of_inputs"] <= limit
+            above = ">" if record["lower_bound"] else ""
+            measured = f"{above}{record['extra_bytes'] / 2**20:.0f} MiB"
+            percent = f"{above}{record['percent_of_inputs']:.1f} %"
+            met = _memory_met(record)
         limit_text = "-" if record["max_percent"] is None else f"<= {record['max_percent']:.0f} %"
         rows.append(
             [
@@ -155,6 +155,14 @@ def memory_table(memory: list[Record]) -> str:
     return _format_table(headers, rows)
 
 
+def _memory_met(record: Record) -> bool | None:
+    """Within the target; None without a target, or when a lower bound is still within it."""
+    limit, percent = record["max_percent"], record["percent_of_inputs"]
+    if limit is None or (record["lower_bound"] and percent <= limit):
+        return None
+    return bool(percent <= limit)
+
+
 def summary(ratio_records: list[Record], memory: list[Record]) -> str:
     """Count of targets met, and the missed ones by name."""
     verdicts = [
@@ -163,9 +171,9 @@ def summary(ratio_records: list[Record], memory: list[Record]) -> str:
         if r["met"] is not None
     ]
     verdicts += [
-        (f"memory {r['key']} {r['shape']} {r['dtype']}", r["percent_of_inputs"] <= r["max_percent"])
+        (f"memory {r['key']} {r['shape']} {r['dtype']}", _memory_met(r))
         for r in memory
-        if r.get("max_percent") is not None and "error" not in r
+        if "error" not in r and _memory_met(r) is not None
     ]
     missed = [name for name, met in verdicts if not met]
     lines = [f"targets met: {len(verdicts) - len(missed)} of {len(verdicts)}"]

@@ -78,6 +78,8 @@ def _time(
         call = _synchronized(implementation.build(inputs), torch.device(record["device"]))
         timing = best_time(call, min_samples=min_samples, budget_seconds=budget)
     except Exception as error:
+        if memory.out_of_memory(error):
+            return {**record, "error": "needs more memory than the allowance"}
         first_line = str(error).strip().splitlines()[0][:120] if str(error).strip() else ""
         return {**record, "error": f"{type(error).__name__}: {first_line}"}
     seconds = timing.seconds_per_call
@@ -110,7 +112,9 @@ def time_all(options: argparse.Namespace) -> list[dict[str, Any]]:
             del inputs
     logits = [i for i in cases.IMPLEMENTATIONS if i.logits and _selected(options.only, i.key)]
     if logits and not options.quick:
-        with memory.address_space_limit(memory.allowance()):
+        allowance = memory.allowance()
+        print(f"  logits calls may allocate {allowance / 2**30:.1f} GiB", flush=True)
+        with memory.address_space_limit(allowance):
             inputs = cases.logits_inputs(device=options.device)
             for implementation in logits:
                 where = (cases.LOGITS_SHAPE, "float32", 0.0, options.device)
