@@ -6,8 +6,9 @@ makes the call once, and reads ``VmHWM`` from ``/proc/self/status``: the peak mi
 size at the reset is the call's extra memory. Where ``clear_refs`` is not writable, NumPy calls
 fall back to ``tracemalloc`` (NumPy reports its buffers to it); torch calls are then not measured.
 
-The machine is shared: an address-space limit (what is free now, less a reserve, at most
-``MAX_ALLOWANCE``) turns a call that would exhaust memory into an error instead.
+The machine is shared: an address-space limit (what is free, less a reserve, at most
+``MAX_ALLOWANCE``; waiting a while for six times the inputs to be free) turns a call that would
+exhaust memory into a lower bound instead.
 
     python -m benchmarks.memory "<implementation key>" <rows>x<cols> <dtype> <bytes allowed>
 """
@@ -21,6 +22,7 @@ import json
 import resource
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,6 +49,14 @@ def allowance(needed_before: int = 0) -> int:
         if line.startswith("MemAvailable:"):
             available = int(line.split()[1]) * 1024
     return max(0, min(MAX_ALLOWANCE, available - needed_before - RESERVE))
+
+
+def wait_for_allowance(wanted: int, needed_before: int = 0, timeout: float = 180.0) -> int:
+    """:func:`allowance`, once it reaches ``wanted`` or after ``timeout`` seconds of waiting."""
+    deadline = time.monotonic() + timeout
+    while (current := allowance(needed_before)) < wanted and time.monotonic() < deadline:
+        time.sleep(5)
+    return current
 
 
 @contextlib.contextmanager
@@ -133,7 +143,10 @@ def measure_in_subprocess(key: str, shape: tuple[int, int], dtype: str) -> dict[
     """Run :func:`measure` in a fresh interpreter; an ``error`` entry when the child fails."""
     from benchmarks.cases import input_bytes
 
-    limit = str(allowance(needed_before=input_bytes(shape, dtype)))
+    inputs = input_bytes(shape, dtype)
+    limit = str(wait_for_allowance(min(MAX_ALLOWANCE, 6 * inputs), needed_before=inputs))
+    if limit == "0":
+        return {"error": "no memory free on the machine"}
     shape_text = f"{shape[0]}x{shape[1]}"
     command = [sys.executable, "-m", "benchmarks.memory", key, shape_text, dtype, limit]
     try:

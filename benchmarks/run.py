@@ -112,7 +112,7 @@ def time_all(options: argparse.Namespace) -> list[dict[str, Any]]:
             del inputs
     logits = [i for i in cases.IMPLEMENTATIONS if i.logits and _selected(options.only, i.key)]
     if logits and not options.quick:
-        allowance = memory.allowance()
+        allowance = memory.wait_for_allowance(memory.MAX_ALLOWANCE)
         print(f"  logits calls may allocate {allowance / 2**30:.1f} GiB", flush=True)
         with memory.address_space_limit(allowance):
             inputs = cases.logits_inputs(device=options.device)
