@@ -1,4 +1,4 @@
-"""Sessions: lint, tests, tests_minimal, conformance.
+"""Sessions: lint, tests, tests_minimal, conformance; ``bench`` on request only.
 
 Every session installs with pip under ``constraints.txt`` (torch pinned to the CPU build on this
 machine's disk; an open ``torch`` would pull a CUDA build of several GB).
@@ -73,3 +73,10 @@ def conformance(session: nox.Session) -> None:
     """The main job: the conformance report over every installed backend."""
     _install(session, "-e", ALL_BACKENDS)
     session.run("python", "-m", "conformance", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Timings and peak memory against the peers (minutes; ``-- --quick`` for a smoke run)."""
+    _install(session, "-e", ".[torch,torchmetrics]", "scipy", "matplotlib")
+    session.run("python", "-m", "benchmarks", *session.posargs)
