@@ -1,0 +1,291 @@
+"""kldiv.kl_estimate: each preset against its framework's formula, exactness, bias and variance
+by Monte Carlo, gradients, aggregates and errors, on every backend.
+
+The framework formulas below are NumPy float64 transcriptions of the upstream files each preset
+names (``kldiv.ESTIMATOR_PRESETS[name].source``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+
+import kldiv
+from kldiv.testing import Backend, assert_close, lazy_xp_function, to_numpy
+
+from .conftest import load_backend
+
+lazy_xp_modules = [kldiv]
+lazy_xp_function(kldiv.kl_estimate)
+
+Formula = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+# --- the frameworks' formulas -----------------------------------------------------------------
+
+
+def verl_kl_penalty_forward(logprob: np.ndarray, ref_logprob: np.ndarray, name: str) -> np.ndarray:
+    """verl ``verl/trainer/ppo/core_algos.py`` ``kl_penalty_forward`` (0.7.0-125, b178a3c)."""
+    if name in ("kl", "k1"):
+        return logprob - ref_logprob
+    if name == "abs":
+        return np.abs(logprob - ref_logprob)
+    if name in ("mse", "k2"):
+        return 0.5 * np.square(logprob - ref_logprob)
+    kl = np.clip(ref_logprob - logprob, -20, 20)  # low_var_kl, k3
+    ratio = np.exp(kl)
+    return np.clip(ratio - kl - 1, -10, 10)
+
+
+def trl_grpo(per_token_logps: np.ndarray, ref_per_token_logps: np.ndarray) -> np.ndarray:
+    """TRL ``trl/trainer/grpo_trainer.py`` ``per_token_kl`` (1.10.0.dev0, f2cd577)."""
+    log_ratio = ref_per_token_logps - per_token_logps
+    return np.exp(log_ratio) - log_ratio - 1
+
+
+def trl_ppo(logprobs: np.ndarray, ref_logprobs: np.ndarray, kl_estimator: str) -> np.ndarray:
+    """TRL ``trl/experimental/ppo/ppo_trainer.py`` (1.10.0.dev0, f2cd577)."""
+    logr = ref_logprobs - logprobs
+    return -logr if kl_estimator == "k1" else (np.exp(logr) - 1) - logr
+
+
+def openrlhf_approx_kl(log_probs: np.ndarray, log_probs_base: np.ndarray, est: str) -> np.ndarray:
+    """OpenRLHF ``openrlhf/models/utils.py`` ``compute_approx_kl`` (v0.11.0, 3c3be62)."""
+    log_ratio = log_probs - log_probs_base
+    if est == "k2":
+        log_ratio = log_ratio**2 / 2.0
+    elif est == "k3":
+        log_ratio = np.exp(-log_ratio) - 1 + log_ratio
+    return np.clip(log_ratio, -10, 10)
+
+
+def slime_approx_kl(
+    log_probs: np.ndarray, log_probs_base: np.ndarray, kl_loss_type: str, importance_ratio=None
+) -> np.ndarray:
+    """slime ``slime/utils/ppo_utils.py`` ``compute_approx_kl`` (0.3.1-38, 624b824)."""
+    log_ratio = log_probs - log_probs_base
+    if kl_loss_type == "k1":
+        kl = log_ratio
+    elif kl_loss_type == "k2":
+        kl = log_ratio**2 / 2.0
+    else:
+        kl = np.exp(-log_ratio) - 1 - (-log_ratio)
+    if importance_ratio is not None:
+        kl = importance_ratio * kl
+    return np.clip(kl, -10, 10) if kl_loss_type == "low_var_kl" else kl
+
+
+def verl_agg_loss(loss_mat: np.ndarray, loss_mask: np.ndarray, mode: str) -> np.ndarray:
+    """verl ``core_algos.py`` ``agg_loss`` with its defaults (dp_size 1, no global sizes)."""
+    masked = np.where(loss_mask != 0, loss_mat, 0.0)
+    if mode == "token-mean":
+        return masked.sum() / loss_mask.sum()
+    if mode == "seq-mean-token-sum-norm":
+        return (loss_mat * loss_mask).sum() / loss_mask.shape[-1]
+    counts = loss_mask.sum(-1)
+    sequence = (loss_mat * loss_mask).sum(-1)
+    if mode == "seq-mean-token-mean":
+        sequence = sequence / (counts + 1e-8)
+    seq_mask = counts > 0
+    return (sequence * seq_mask).sum() / seq_mask.sum()
+
+
+def _verl(name: str) -> Formula:
+    base = name.split(":")[1].rstrip("+")
+    return lambda logp, ref: verl_kl_penalty_forward(logp, ref, base)
+
+
+FORMULAS: dict[str, Formula] = {
+    **{name: _verl(name) for name in kldiv.ESTIMATOR_PRESETS if name.startswith("verl:")},
+    "trl:grpo": trl_grpo,
+    "trl:ppo": lambda logp, ref: trl_ppo(logp, ref, "k3"),
+    "trl:ppo-k1": lambda logp, ref: trl_ppo(logp, ref, "k1"),
+    **{
+        f"openrlhf:{k}": (lambda k: lambda a, b: openrlhf_approx_kl(a, b, k))(k)
+        for k in "k1 k2 k3".split()
+    },
+    **{
+        f"slime:{k}": (lambda k: lambda a, b: slime_approx_kl(a, b, k))(k)
+        for k in ("k1", "k2", "k3", "low_var_kl")
+    },
+}
+
+
+def _inputs(seed: int = 0, shape: tuple[int, int] = (4, 9)) -> tuple[np.ndarray, ...]:
+    """Log-probabilities with log-ratios from 1e-8 to ±50, and a padding mask."""
+    rng = np.random.default_rng(seed)
+    logp_ref = -rng.gamma(2.0, size=shape)
+    delta = rng.normal(scale=2.0, size=shape)
+    delta.flat[:8] = [50.0, -50.0, 25.0, -25.0, 1e-8, -1e-8, 0.0, 12.0]
+    lengths = rng.integers(1, shape[1] + 1, size=shape[0])
+    lengths[-1] = 0  # one fully padded sequence
+    mask = np.arange(shape[1]) < lengths[:, None]
+    return logp_ref + delta, logp_ref, mask
+
+
+def _on(xp: Any, *arrays: np.ndarray) -> list[Any]:
+    return [xp.asarray(array) for array in arrays]
+
+
+# --- presets ----------------------------------------------------------------------------------
+
+
+def test_every_preset_has_a_formula() -> None:
+    assert set(FORMULAS) == set(kldiv.ESTIMATOR_PRESETS)
+
+
+@pytest.mark.parametrize("preset", sorted(FORMULAS))
+def test_preset_reproduces_its_framework(xp: Any, preset: str) -> None:
+    logp, logp_ref, mask = _inputs()
+    expected = FORMULAS[preset](logp, logp_ref)
+    result = kldiv.kl_estimate(*_on(xp, logp, logp_ref), preset=preset, aggregate="none")
+    # the naive k3 forms cancel near delta = 0: an ulp of exp there is ~1e-16 absolute
+    assert_close(result, expected, rtol=1e-12, atol=4e-16)
+    logp_x, logp_ref_x, mask_x = _on(xp, logp, logp_ref, mask)
+    masked = kldiv.kl_estimate(logp_x, logp_ref_x, mask=mask_x, preset=preset, aggregate="none")
+    assert_close(masked, np.where(mask, expected, 0.0), rtol=1e-12, atol=4e-16)
+
+
+@pytest.mark.parametrize("kl_loss_type", ["k3", "low_var_kl"])
+def test_slime_importance_weight_then_clamp(xp: Any, kl_loss_type: str) -> None:
+    logp, logp_ref, _ = _inputs(1)
+    logp_old = logp + np.random.default_rng(2).normal(scale=1.5, size=logp.shape)
+    expected = slime_approx_kl(logp, logp_ref, kl_loss_type, np.exp(logp - logp_old))
+    result = kldiv.kl_estimate(
+        *_on(xp, logp, logp_ref),
+        preset=f"slime:{kl_loss_type}",
+        is_ratio=xp.asarray(logp_old),
+        aggregate="none",
+    )
+    assert_close(result, expected, rtol=1e-12, atol=4e-16)
+
+
+def test_openrlhf_clamps_k1_too(xp: Any) -> None:
+    logp, logp_ref = np.asarray([-30.0, -1.0]), np.asarray([-1.0, -30.0])  # delta -29, +29
+    ours = kldiv.kl_estimate(*_on(xp, logp, logp_ref), estimator="k1", aggregate="none")
+    theirs = kldiv.kl_estimate(*_on(xp, logp, logp_ref), preset="openrlhf:k1", aggregate="none")
+    assert_close(ours, np.asarray([-29.0, 29.0]), rtol=0, atol=0)
+    assert_close(theirs, np.asarray([-10.0, 10.0]), rtol=0, atol=0)
+
+
+def test_naive_k3_forms_lose_tiny_log_ratios(xp: Any) -> None:
+    """TRL PPO / OpenRLHF / slime write (e^r - 1) - r: a wrong sign at delta = -1e-8; verl and TRL
+    GRPO write (e^r - r) - 1: 0 at delta = 1e-8. kldiv's k3 is exact (see the mpmath test)."""
+    logp_ref = np.zeros(2)
+    logp = np.asarray([1e-8, -1e-8])
+    exact = np.asarray([_k3_mpmath(d) for d in logp])
+    ours = kldiv.kl_estimate(*_on(xp, logp, logp_ref), aggregate="none")
+    assert_close(ours, exact, rtol=4e-16, atol=0)
+    one_first = to_numpy(
+        kldiv.kl_estimate(*_on(xp, logp, logp_ref), preset="trl:ppo", aggregate="none")
+    )
+    ratio_first = to_numpy(
+        kldiv.kl_estimate(*_on(xp, logp, logp_ref), preset="trl:grpo", aggregate="none")
+    )
+    assert one_first[1] < 0 < exact[1]  # wrong sign
+    assert ratio_first[0] == 0.0 < exact[0]  # every digit lost
+
+
+def _k3_mpmath(delta: float) -> float:
+    """exp(-delta) - 1 + delta at 50 significant digits, rounded once to float64."""
+    with mpmath.workdps(50):
+        exact = mpmath.expm1(-mpmath.mpf(delta)) + mpmath.mpf(delta)
+        return float(exact)
+
+
+@pytest.mark.parametrize("delta", [1e-8, -1e-8, 3e-12, -2.5e-5, 0.3, -4.0, 45.0])
+def test_k3_is_exact_to_one_ulp(delta: float) -> None:
+    exact = _k3_mpmath(delta)
+    result = to_numpy(kldiv.kl_estimate(np.asarray([delta]), np.zeros(1), aggregate="none"))[0]
+    assert abs(result - exact) <= np.spacing(exact)
+    naive = np.exp(-delta) - 1 + delta
+    if abs(delta) <= 1e-8:  # the naive form: no correct digit left
+        assert abs(naive - exact) > 0.1 * abs(exact)
+
+
+def test_explicit_options_override_a_preset(xp: Any) -> None:
+    logp, logp_ref, _ = _inputs(3)
+    result = kldiv.kl_estimate(
+        *_on(xp, logp, logp_ref), preset="verl:low_var_kl", clamp=(-1.0, 1.0), aggregate="none"
+    )
+    kl = np.clip(logp_ref - logp, -20, 20)
+    assert_close(result, np.clip(np.exp(kl) - kl - 1, -1, 1), rtol=1e-12, atol=4e-16)
+    low_var = kldiv.kl_estimate(*_on(xp, logp, logp_ref), estimator="low_var_kl", aggregate="none")
+    assert_close(low_var, verl_kl_penalty_forward(logp, logp_ref, "k3"), rtol=1e-12, atol=4e-16)
+
+
+# --- Monte Carlo: bias and variance from samples of a known pair ------------------------------
+
+
+def _categorical_pair(scale: float) -> tuple[np.ndarray, np.ndarray, float]:
+    rng = np.random.default_rng(7)
+    log_pi = np.log(rng.dirichlet(np.ones(6)))
+    log_ref = log_pi + scale * rng.normal(size=6)
+    log_ref -= np.log(np.exp(log_ref).sum())
+    return log_pi, log_ref, float(np.sum(np.exp(log_pi) * (log_pi - log_ref)))
+
+
+def _moments(log_pi: np.ndarray, log_ref: np.ndarray, estimator: Callable) -> tuple[float, float]:
+    """Exact mean and variance of ``estimator(delta)`` over x ~ pi."""
+    values = estimator(log_pi - log_ref)
+    probs = np.exp(log_pi)
+    mean = float(np.sum(probs * values))
+    return mean, float(np.sum(probs * (values - mean) ** 2))
+
+
+ESTIMATOR_FORMULAS = {
+    "k1": lambda d: d,
+    "k2": lambda d: d**2 / 2,
+    "k3": lambda d: np.expm1(-d) + d,
+}
+
+
+@pytest.mark.parametrize("estimator", ["k1", "k2", "k3"])
+def test_monte_carlo_bias_categorical(xp: Any, estimator: str) -> None:
+    log_pi, log_ref, kl = _categorical_pair(scale=2.0)
+    samples = 20_000
+    tokens = np.random.default_rng(11).choice(6, p=np.exp(log_pi), size=(40, samples // 40))
+    mean, variance = _moments(log_pi, log_ref, ESTIMATOR_FORMULAS[estimator])
+    bound = 5 * np.sqrt(variance / samples)  # 5 standard errors of the sample mean
+    estimate = kldiv.kl_estimate(*_on(xp, log_pi[tokens], log_ref[tokens]), estimator=estimator)
+    assert_close(estimate, mean, rtol=0, atol=bound)
+    if estimator == "k2":  # biased: the estimate, close to its own mean, excludes KL
+        assert abs(mean - kl) > 2 * bound
+        assert abs(float(to_numpy(estimate)) - kl) > bound
+    else:
+        assert mean == pytest.approx(kl, rel=1e-12)  # unbiased
+
+
+def test_monte_carlo_gaussians(xp: Any) -> None:
+    """pi = N(0, 1), ref = N(mu, 1): KL = mu²/2, and delta = mu²/2 - mu·x ~ N(KL, mu²).
+
+    Var(k1) = mu²; with Var(e^-delta) = e^(mu²) - 1 and Cov(e^-delta, delta) = -mu² (Stein's
+    lemma), Var(k3) = e^(mu²) - 1 - mu².
+    """
+    mu, samples = 0.5, 40_000
+    x = np.random.default_rng(5).normal(size=(8, samples // 8))
+    logp, logp_ref = -(x**2) / 2, -((x - mu) ** 2) / 2
+    kl = mu**2 / 2
+    variances = {"k1": mu**2, "k3": np.expm1(mu**2) - mu**2}
+    for estimator, variance in variances.items():
+        estimate = kldiv.kl_estimate(*_on(xp, logp, logp_ref), estimator=estimator)
+        assert_close(estimate, kl, rtol=0, atol=5 * np.sqrt(variance / samples))
+    assert variances["k3"] < variances["k1"]
+
+
+def test_k3_has_less_variance_near_equal_policies() -> None:
+    log_pi, log_ref, _ = _categorical_pair(scale=0.1)
+    var_k1 = _moments(log_pi, log_ref, ESTIMATOR_FORMULAS["k1"])[1]
+    var_k3 = _moments(log_pi, log_ref, ESTIMATOR_FORMULAS["k3"])[1]
+    assert var_k3 < 0.2 * var_k1
+    tokens = np.random.default_rng(3).choice(6, p=np.exp(log_pi), size=(20, 500))
+    per_token = {
+        name: to_numpy(
+            kldiv.kl_estimate(log_pi[tokens], log_ref[tokens], estimator=name, aggregate="none")
+        )
+        for name in ("k1", "k3")
+    }
+    assert np.var(per_token["k3"]) < np.var(per_token["k1"])
