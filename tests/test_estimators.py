@@ -8,6 +8,7 @@ names (``kldiv.ESTIMATOR_PRESETS[name].source``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import mpmath
@@ -103,12 +104,9 @@ FORMULAS: dict[str, Formula] = {
     "trl:grpo": trl_grpo,
     "trl:ppo": lambda logp, ref: trl_ppo(logp, ref, "k3"),
     "trl:ppo-k1": lambda logp, ref: trl_ppo(logp, ref, "k1"),
+    **{f"openrlhf:{k}": partial(openrlhf_approx_kl, est=k) for k in ("k1", "k2", "k3")},
     **{
-        f"openrlhf:{k}": (lambda k: lambda a, b: openrlhf_approx_kl(a, b, k))(k)
-        for k in "k1 k2 k3".split()
-    },
-    **{
-        f"slime:{k}": (lambda k: lambda a, b: slime_approx_kl(a, b, k))(k)
+        f"slime:{k}": partial(slime_approx_kl, kl_loss_type=k)
         for k in ("k1", "k2", "k3", "low_var_kl")
     },
 }
@@ -289,3 +287,193 @@ def test_k3_has_less_variance_near_equal_policies() -> None:
         for name in ("k1", "k3")
     }
     assert np.var(per_token["k3"]) < np.var(per_token["k1"])
+
+
+# --- gradients: torch autograd and jax.grad against the analytic derivatives ------------------
+
+#: d value / d delta of each estimator (d/d logp; d/d logp_ref is its negative).
+SLOPES = {
+    "k1": lambda d: np.ones_like(d),
+    "k2": lambda d: d,
+    "k3": lambda d: -np.expm1(-d),
+    "abs": np.sign,
+}
+
+
+def _gradient_inputs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(21)
+    logp_ref = -rng.gamma(2.0, size=(3, 4))
+    logp = logp_ref + rng.normal(scale=1.5, size=(3, 4))
+    return logp, logp_ref, logp + rng.normal(scale=0.5, size=(3, 4))
+
+
+def _torch_gradients(function: Callable[..., Any], *arrays: np.ndarray) -> list[np.ndarray]:
+    torch = pytest.importorskip("torch")
+    tensors = [torch.tensor(array, requires_grad=True) for array in arrays]
+    torch.sum(function(*tensors)).backward()
+    return [tensor.grad.numpy() for tensor in tensors]
+
+
+def _jax_gradients(function: Callable[..., Any], *arrays: np.ndarray) -> list[np.ndarray]:
+    load_backend(Backend.JAX)  # skips unless installed; turns float64 on
+    jax = pytest.importorskip("jax")
+    total = lambda *args: jax.numpy.sum(function(*args))  # noqa: E731
+    gradients = jax.grad(total, argnums=tuple(range(len(arrays))))(*map(jax.numpy.asarray, arrays))
+    return [np.asarray(gradient) for gradient in gradients]
+
+
+GRADIENT_ENGINES = {"torch": _torch_gradients, "jax": _jax_gradients}
+
+
+@pytest.mark.parametrize("engine", list(GRADIENT_ENGINES))
+@pytest.mark.parametrize("estimator", list(SLOPES))
+@pytest.mark.parametrize("straight_through", [None, "k2"])
+def test_gradients_are_analytic(engine: str, estimator: str, straight_through: str | None) -> None:
+    logp, logp_ref, _ = _gradient_inputs()
+
+    def per_token(a: Any, b: Any) -> Any:
+        return kldiv.kl_estimate(
+            a, b, estimator=estimator, straight_through=straight_through, aggregate="none"
+        )
+
+    slope = SLOPES[straight_through or estimator](logp - logp_ref)
+    grad_logp, grad_ref = GRADIENT_ENGINES[engine](per_token, logp, logp_ref)
+    np.testing.assert_allclose(grad_logp, slope, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad_ref, -slope, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("engine", list(GRADIENT_ENGINES))
+@pytest.mark.parametrize("preset", ["verl:low_var_kl+", "verl:k1+", "verl:abs+"])
+def test_verl_plus_carries_k2_gradient_whatever_the_clamps(engine: str, preset: str) -> None:
+    logp, logp_ref, _ = _gradient_inputs()
+    logp[0, :2] = logp_ref[0, :2] + [-30.0, 40.0]  # beyond both clamps of low_var_kl
+
+    def per_token(a: Any, b: Any) -> Any:
+        return kldiv.kl_estimate(a, b, preset=preset, aggregate="none")
+
+    grad_logp, grad_ref = GRADIENT_ENGINES[engine](per_token, logp, logp_ref)
+    np.testing.assert_allclose(grad_logp, logp - logp_ref, rtol=1e-12)
+    np.testing.assert_allclose(grad_ref, logp_ref - logp, rtol=1e-12)
+    value = to_numpy(per_token(logp, logp_ref))
+    base = preset.split(":")[1].rstrip("+")
+    np.testing.assert_allclose(value, verl_kl_penalty_forward(logp, logp_ref, base), rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine", list(GRADIENT_ENGINES))
+def test_importance_weight_carries_gradient(engine: str) -> None:
+    """TRL GRPO's ``per_token_kl * coef_1``, coef_1 = exp(logp - logp_old) not detached."""
+    logp, logp_ref, logp_old = _gradient_inputs()
+
+    def per_token(a: Any, b: Any, old: Any) -> Any:
+        return kldiv.kl_estimate(a, b, is_ratio=old, aggregate="none")
+
+    delta, weight = logp - logp_ref, np.exp(logp - logp_old)
+    k3 = np.expm1(-delta) + delta
+    grad_logp, grad_ref, grad_old = GRADIENT_ENGINES[engine](per_token, logp, logp_ref, logp_old)
+    np.testing.assert_allclose(grad_logp, weight * (-np.expm1(-delta) + k3), rtol=1e-12)
+    np.testing.assert_allclose(grad_ref, weight * np.expm1(-delta), rtol=1e-12)
+    np.testing.assert_allclose(grad_old, -weight * k3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine", list(GRADIENT_ENGINES))
+def test_clamped_tokens_have_no_gradient(engine: str) -> None:
+    logp_ref = np.zeros(3)
+    logp = np.asarray([-30.0, -1.5, 0.5])  # k3 beyond 10, inside, inside
+
+    def per_token(a: Any, b: Any) -> Any:
+        return kldiv.kl_estimate(a, b, preset="verl:low_var_kl", aggregate="none")
+
+    grad_logp, _ = GRADIENT_ENGINES[engine](per_token, logp, logp_ref)
+    np.testing.assert_allclose(grad_logp, [0.0, *(-np.expm1(-logp[1:]))], rtol=1e-12)
+
+
+# --- aggregates -------------------------------------------------------------------------------
+
+AGGREGATES = ["token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"]
+
+
+@pytest.mark.parametrize("aggregate", AGGREGATES)
+@pytest.mark.parametrize("mask_kind", ["bool", "float"])
+def test_aggregates_follow_verl_agg_loss(xp: Any, aggregate: str, mask_kind: str) -> None:
+    logp, logp_ref, mask = _inputs(4, shape=(5, 7))
+    values = np.expm1(-(logp - logp_ref)) + (logp - logp_ref)
+    numbers = mask if mask_kind == "bool" else mask.astype(np.float64)
+    logp_x, logp_ref_x, mask_x = _on(xp, logp, logp_ref, numbers)
+    result = kldiv.kl_estimate(logp_x, logp_ref_x, mask=mask_x, aggregate=aggregate)
+    # verl divides by (count + 1e-8) in seq-mean-token-mean: relative 1e-8/count
+    assert_close(result, verl_agg_loss(values, mask, aggregate), rtol=1e-8, atol=0)
+    unmasked = kldiv.kl_estimate(logp_x, logp_ref_x, aggregate=aggregate)
+    assert_close(unmasked, verl_agg_loss(values, np.ones_like(mask), aggregate), rtol=1e-8)
+
+
+def test_padding_never_leaks(xp: Any) -> None:
+    """NaN or inf in masked positions stays out, as verl's ``masked_sum`` keeps it out."""
+    logp = np.asarray([[-1.0, -2.0, np.nan], [-0.5, -np.inf, -np.inf]])
+    logp_ref = np.asarray([[-1.5, -1.0, -1.0], [-0.7, 0.0, -np.inf]])
+    mask = np.asarray([[True, True, False], [True, False, False]])
+    delta = np.asarray([0.5, -1.0, 0.2])
+    k3 = np.expm1(-delta) + delta
+    logp_x, logp_ref_x, mask_x = _on(xp, logp, logp_ref, mask)
+    for aggregate, expected in {
+        "token-mean": k3.sum() / 3,
+        "seq-mean-token-sum": (k3[0] + k3[1] + k3[2]) / 2,
+        "seq-mean-token-mean": ((k3[0] + k3[1]) / 2 + k3[2]) / 2,
+        "seq-mean-token-sum-norm": k3.sum() / 3,
+    }.items():
+        result = kldiv.kl_estimate(logp_x, logp_ref_x, mask=mask_x, aggregate=aggregate)
+        assert_close(result, expected, rtol=1e-12, err_msg=aggregate)
+    tokens = kldiv.kl_estimate(logp_x, logp_ref_x, mask=mask_x, aggregate="none")
+    assert_close(tokens, np.asarray([[k3[0], k3[1], 0.0], [k3[2], 0.0, 0.0]]), rtol=1e-12)
+
+
+def test_float32_stays_float32_with_a_bool_mask(xp: Any) -> None:
+    logp, logp_ref, mask = _inputs(5)
+    logp_x, logp_ref_x = (xp.asarray(a, dtype=xp.float32) for a in (logp, logp_ref))
+    result = kldiv.kl_estimate(logp_x, logp_ref_x, mask=xp.asarray(mask), aggregate="none")
+    delta = (logp.astype(np.float32) - logp_ref.astype(np.float32)).astype(np.float64)
+    expected = np.where(mask, np.expm1(-delta) + delta, 0.0).astype(np.float32)
+    assert_close(result, expected, rtol=1e-5, atol=1e-6)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"estimator": "k4"}, r"estimator='k4'.*'k1', 'k2', 'k3', 'abs', 'low_var_kl'"),
+        ({"preset": "verl:k5"}, r"preset='verl:k5'.*'verl:low_var_kl'"),
+        ({"aggregate": "mean"}, r"aggregate='mean'.*'token-mean'"),
+        ({"straight_through": "k9"}, r"straight_through='k9'"),
+        ({"preset": "trl:grpo", "estimator": "k1"}, r"estimator='k1' conflicts with preset"),
+        ({"clamp": (1.0, -1.0)}, r"clamp must have low <= high"),
+    ],
+)
+def test_bad_options_name_the_argument(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        kldiv.kl_estimate(np.zeros(3), np.zeros(3), **options)
+
+
+def test_bad_arrays_name_the_argument() -> None:
+    with pytest.raises(TypeError, match="log_ratio_clamp must be a pair"):
+        kldiv.kl_estimate(np.zeros(3), np.zeros(3), log_ratio_clamp=5.0)
+    with pytest.raises(ValueError, match=r"mask \(2,\)"):
+        kldiv.kl_estimate(np.zeros(3), np.zeros(3), mask=np.ones(2))
+    with pytest.raises(ValueError, match="needs a sequence axis"):
+        kldiv.kl_estimate(np.zeros(()), np.zeros(()), aggregate="seq-mean-token-sum")
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="mask: torch"):
+        kldiv.kl_estimate(np.zeros(3), np.zeros(3), mask=torch.ones(3))
+
+
+def test_value_checks_name_the_argument() -> None:
+    with pytest.raises(ValueError, match="logp_ref contains NaN"):
+        kldiv.kl_estimate(np.zeros(2), np.asarray([0.0, np.nan]), validate_args=True)
+    with pytest.raises(ValueError, match="is_ratio contains \\+inf"):
+        kldiv.kl_estimate(
+            np.zeros(2), np.zeros(2), is_ratio=np.asarray([np.inf, 0.0]), validate_args=True
+        )
+    with pytest.raises(ValueError, match="mask must hold only 0 and 1"):
+        kldiv.kl_estimate(np.zeros(2), np.zeros(2), mask=np.asarray([0.5, 1.0]), validate_args=True)
+    unchecked = kldiv.kl_estimate(np.zeros(2), np.asarray([0.0, np.nan]))
+    assert np.isnan(to_numpy(unchecked))
