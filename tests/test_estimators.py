@@ -1,19 +1,25 @@
 """kldiv.kl_estimate: each preset against its framework's formula, exactness, bias and variance
 by Monte Carlo, gradients, aggregates and errors, on every backend.
 
-The framework formulas below are NumPy float64 transcriptions of the upstream files each preset
-names (``kldiv.ESTIMATOR_PRESETS[name].source``).
+The framework formulas are NumPy float64 transcriptions of the upstream files each preset names
+(``kldiv.ESTIMATOR_PRESETS[name].source``), shared with the conformance suite.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import mpmath
 import numpy as np
 import pytest
+from conformance.cases.estimators import (
+    PRESET_FORMULAS,
+    log_probability_cases,
+    slime_approx_kl,
+    verl_agg_loss,
+    verl_kl_penalty_forward,
+)
 
 import kldiv
 from kldiv.testing import Backend, assert_close, lazy_xp_function, to_numpy
@@ -23,105 +29,11 @@ from .conftest import load_backend
 lazy_xp_modules = [kldiv]
 lazy_xp_function(kldiv.kl_estimate)
 
-Formula = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-# --- the frameworks' formulas -----------------------------------------------------------------
-
-
-def verl_kl_penalty_forward(logprob: np.ndarray, ref_logprob: np.ndarray, name: str) -> np.ndarray:
-    """verl ``verl/trainer/ppo/core_algos.py`` ``kl_penalty_forward`` (0.7.0-125, b178a3c)."""
-    if name in ("kl", "k1"):
-        return logprob - ref_logprob
-    if name == "abs":
-        return np.abs(logprob - ref_logprob)
-    if name in ("mse", "k2"):
-        return 0.5 * np.square(logprob - ref_logprob)
-    kl = np.clip(ref_logprob - logprob, -20, 20)  # low_var_kl, k3
-    ratio = np.exp(kl)
-    return np.clip(ratio - kl - 1, -10, 10)
-
-
-def trl_grpo(per_token_logps: np.ndarray, ref_per_token_logps: np.ndarray) -> np.ndarray:
-    """TRL ``trl/trainer/grpo_trainer.py`` ``per_token_kl`` (1.10.0.dev0, f2cd577)."""
-    log_ratio = ref_per_token_logps - per_token_logps
-    return np.exp(log_ratio) - log_ratio - 1
-
-
-def trl_ppo(logprobs: np.ndarray, ref_logprobs: np.ndarray, kl_estimator: str) -> np.ndarray:
-    """TRL ``trl/experimental/ppo/ppo_trainer.py`` (1.10.0.dev0, f2cd577)."""
-    logr = ref_logprobs - logprobs
-    return -logr if kl_estimator == "k1" else (np.exp(logr) - 1) - logr
-
-
-def openrlhf_approx_kl(log_probs: np.ndarray, log_probs_base: np.ndarray, est: str) -> np.ndarray:
-    """OpenRLHF ``openrlhf/models/utils.py`` ``compute_approx_kl`` (v0.11.0, 3c3be62)."""
-    log_ratio = log_probs - log_probs_base
-    if est == "k2":
-        log_ratio = log_ratio**2 / 2.0
-    elif est == "k3":
-        log_ratio = np.exp(-log_ratio) - 1 + log_ratio
-    return np.clip(log_ratio, -10, 10)
-
-
-def slime_approx_kl(
-    log_probs: np.ndarray, log_probs_base: np.ndarray, kl_loss_type: str, importance_ratio=None
-) -> np.ndarray:
-    """slime ``slime/utils/ppo_utils.py`` ``compute_approx_kl`` (0.3.1-38, 624b824)."""
-    log_ratio = log_probs - log_probs_base
-    if kl_loss_type == "k1":
-        kl = log_ratio
-    elif kl_loss_type == "k2":
-        kl = log_ratio**2 / 2.0
-    else:
-        kl = np.exp(-log_ratio) - 1 - (-log_ratio)
-    if importance_ratio is not None:
-        kl = importance_ratio * kl
-    return np.clip(kl, -10, 10) if kl_loss_type == "low_var_kl" else kl
-
-
-def verl_agg_loss(loss_mat: np.ndarray, loss_mask: np.ndarray, mode: str) -> np.ndarray:
-    """verl ``core_algos.py`` ``agg_loss`` with its defaults (dp_size 1, no global sizes)."""
-    masked = np.where(loss_mask != 0, loss_mat, 0.0)
-    if mode == "token-mean":
-        return masked.sum() / loss_mask.sum()
-    if mode == "seq-mean-token-sum-norm":
-        return (loss_mat * loss_mask).sum() / loss_mask.shape[-1]
-    counts = loss_mask.sum(-1)
-    sequence = (loss_mat * loss_mask).sum(-1)
-    if mode == "seq-mean-token-mean":
-        sequence = sequence / (counts + 1e-8)
-    seq_mask = counts > 0
-    return (sequence * seq_mask).sum() / seq_mask.sum()
-
-
-def _verl(name: str) -> Formula:
-    base = name.split(":")[1].rstrip("+")
-    return lambda logp, ref: verl_kl_penalty_forward(logp, ref, base)
-
-
-FORMULAS: dict[str, Formula] = {
-    **{name: _verl(name) for name in kldiv.ESTIMATOR_PRESETS if name.startswith("verl:")},
-    "trl:grpo": trl_grpo,
-    "trl:ppo": lambda logp, ref: trl_ppo(logp, ref, "k3"),
-    "trl:ppo-k1": lambda logp, ref: trl_ppo(logp, ref, "k1"),
-    **{f"openrlhf:{k}": partial(openrlhf_approx_kl, est=k) for k in ("k1", "k2", "k3")},
-    **{
-        f"slime:{k}": partial(slime_approx_kl, kl_loss_type=k)
-        for k in ("k1", "k2", "k3", "low_var_kl")
-    },
-}
-
 
 def _inputs(seed: int = 0, shape: tuple[int, int] = (4, 9)) -> tuple[np.ndarray, ...]:
-    """Log-probabilities with log-ratios from 1e-8 to ±50, and a padding mask."""
-    rng = np.random.default_rng(seed)
-    logp_ref = -rng.gamma(2.0, size=shape)
-    delta = rng.normal(scale=2.0, size=shape)
-    delta.flat[:8] = [50.0, -50.0, 25.0, -25.0, 1e-8, -1e-8, 0.0, 12.0]
-    lengths = rng.integers(1, shape[1] + 1, size=shape[0])
-    lengths[-1] = 0  # one fully padded sequence
-    mask = np.arange(shape[1]) < lengths[:, None]
-    return logp_ref + delta, logp_ref, mask
+    """Log-probabilities with log-ratios from 1e-8 to ±50, and a boolean padding mask."""
+    logp, logp_ref, mask = log_probability_cases(np.random.default_rng(seed), shape)
+    return logp, logp_ref, mask != 0
 
 
 def _on(xp: Any, *arrays: np.ndarray) -> list[Any]:
@@ -132,13 +44,13 @@ def _on(xp: Any, *arrays: np.ndarray) -> list[Any]:
 
 
 def test_every_preset_has_a_formula() -> None:
-    assert set(FORMULAS) == set(kldiv.ESTIMATOR_PRESETS)
+    assert set(PRESET_FORMULAS) == set(kldiv.ESTIMATOR_PRESETS)
 
 
-@pytest.mark.parametrize("preset", sorted(FORMULAS))
+@pytest.mark.parametrize("preset", sorted(PRESET_FORMULAS))
 def test_preset_reproduces_its_framework(xp: Any, preset: str) -> None:
     logp, logp_ref, mask = _inputs()
-    expected = FORMULAS[preset](logp, logp_ref)
+    expected = PRESET_FORMULAS[preset](logp, logp_ref)
     result = kldiv.kl_estimate(*_on(xp, logp, logp_ref), preset=preset, aggregate="none")
     # the naive k3 forms cancel near delta = 0: an ulp of exp there is ~1e-16 absolute
     assert_close(result, expected, rtol=1e-12, atol=4e-16)
