@@ -22,7 +22,14 @@ from conformance.cases.estimators import (
 )
 
 import kldiv
-from kldiv.testing import Backend, assert_close, lazy_xp_function, to_numpy
+from kldiv.testing import (
+    Backend,
+    assert_close,
+    assert_same_kind,
+    float_dtypes,
+    lazy_xp_function,
+    to_numpy,
+)
 
 from .conftest import load_backend
 
@@ -389,3 +396,25 @@ def test_value_checks_name_the_argument() -> None:
         kldiv.kl_estimate(np.zeros(2), np.zeros(2), mask=np.asarray([0.5, 1.0]), validate_args=True)
     unchecked = kldiv.kl_estimate(np.zeros(2), np.asarray([0.0, np.nan]))
     assert np.isnan(to_numpy(unchecked))
+
+
+# --- dtypes and devices -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("aggregate", ["none", "token-mean", "seq-mean-token-mean"])
+def test_dtype_is_kept(xp: Any, aggregate: str) -> None:
+    logp, logp_ref, mask = _inputs(6, shape=(3, 4))
+    reference = kldiv.kl_estimate(logp, logp_ref, mask=mask, aggregate=aggregate)
+    for dtype in float_dtypes(xp):
+        arrays = (xp.asarray(a, dtype=dtype) for a in (logp, logp_ref))
+        result = kldiv.kl_estimate(*arrays, mask=xp.asarray(mask), aggregate=aggregate)
+        assert_same_kind(result, xp, dtype=dtype)
+        if dtype == xp.float64:
+            assert_close(result, to_numpy(reference), rtol=1e-12)
+
+
+def test_result_stays_on_the_device(device: tuple[Any, Any]) -> None:
+    xp, other = device
+    logp, logp_ref, mask = (xp.asarray(a, device=other) for a in _inputs(7, shape=(2, 3)))
+    result = kldiv.kl_estimate(logp, logp_ref, mask=mask, preset="verl:k3+", is_ratio=logp)
+    assert result.device == other

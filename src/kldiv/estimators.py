@@ -10,11 +10,11 @@ name       per-token value                    properties
 ``k1``     delta                              unbiased; high variance; can be negative
 ``k2``     delta² / 2                         biased; its gradient is the gradient of KL
 ``k3``     exp(-delta) - 1 + delta            unbiased, ≥ 0, low variance near pi = pi_ref
-``abs``    \\|delta\\|                          biased; ≥ 0
+``abs``    abs(delta)                         biased; ≥ 0
 =========  =================================  ===============================================
 
 kldiv computes k3 as ``expm1(-delta) + delta`` through a series near 0 (exact to rounding; the
-naive ``exp(-delta) - 1 + delta`` returns 0 or noise for \\|delta\\| below ~1e-8 in float64).
+naive ``exp(-delta) - 1 + delta`` returns 0 or noise for abs(delta) below ~1e-8 in float64).
 ``low_var_kl`` (verl's name) is k3 with the log-ratio clamped to [-20, 20] and the value to
 [-10, 10], unless ``log_ratio_clamp``/``clamp`` say otherwise.
 
@@ -26,37 +26,45 @@ then shape the value only). Then the masked ``aggregate``.
 
 Presets reproduce a framework by name, rounding included (:data:`ESTIMATOR_PRESETS`):
 
-==========================  =======================================  ============================
-preset                      what the framework computes              source (version, commit)
-==========================  =======================================  ============================
-``verl:kl``, ``verl:k1``    delta                                    verl ``verl/trainer/ppo/
-``verl:abs``                \\|delta\\|                                core_algos.py``
-``verl:mse``, ``verl:k2``   0.5 · delta²                             ``kl_penalty_forward``,
-``verl:low_var_kl``,        r = clip(-delta, -20, 20);               ``kl_penalty``
-``verl:k3``                 clip((exp(r) - r) - 1, -10, 10)          (0.7.0-125, b178a3c)
-``verl:<name>+``            the value of <name>, the gradient of k2  (same)
-``trl:grpo``                (exp(r) - r) - 1, r = -delta; no clamp   TRL ``trl/trainer/
-                                                                     grpo_trainer.py``
-                                                                     (1.10.0.dev0, f2cd577)
-``trl:ppo``                 (exp(r) - 1) - r (``kl_estimator="k3"``) TRL ``trl/experimental/ppo/
-``trl:ppo-k1``              -r = delta (TRL's default)               ppo_trainer.py`` (same)
-``openrlhf:k1``/``k2``      clip(delta, -10, 10), clip(delta²/2, …)  OpenRLHF ``openrlhf/models/
-``openrlhf:k3``             clip((exp(r) - 1) - r, -10, 10)          utils.py`` ``compute_approx_
-                                                                     kl`` (v0.11.0, 3c3be62)
-``slime:k1``/``k2``/``k3``  as OpenRLHF without the clamp            slime ``slime/utils/
-``slime:low_var_kl``        clip(k3 · IS weight, -10, 10)            ppo_utils.py`` (0.3.1-38,
-                                                                     624b824)
-==========================  =======================================  ============================
+=============================  =========================================  ==========
+preset                         what the framework computes (r = -delta)   source
+=============================  =========================================  ==========
+``verl:kl``, ``verl:k1``       delta                                      verl
+``verl:abs``                   abs(delta)                                 verl
+``verl:mse``, ``verl:k2``      0.5 · delta²                               verl
+``verl:low_var_kl``, ``k3``    clip((e^r' - r') - 1, -10, 10),            verl
+                               r' = clip(r, -20, 20)
+``verl:<name>+``               the value of <name>, the gradient of k2    verl
+``trl:grpo``                   (e^r - r) - 1, no clamp                    TRL GRPO
+``trl:ppo``                    (e^r - 1) - r (kl_estimator "k3")          TRL PPO
+``trl:ppo-k1``                 -r = delta (TRL's default kl_estimator)    TRL PPO
+``openrlhf:k1``, ``k2``        clip(delta, ±10), clip(delta²/2, ±10)      OpenRLHF
+``openrlhf:k3``                clip((e^r - 1) - r, -10, 10)               OpenRLHF
+``slime:k1``, ``k2``, ``k3``   delta, delta²/2, (e^r - 1) - r             slime
+``slime:low_var_kl``           clip(k3 · IS weight, -10, 10)              slime
+=============================  =========================================  ==========
+
+Sources (each preset's ``source`` names its file):
+
+* verl: ``verl/trainer/ppo/core_algos.py``, ``kl_penalty`` and ``kl_penalty_forward``
+  (0.7.0-125, commit b178a3c);
+* TRL GRPO: ``trl/trainer/grpo_trainer.py``; TRL PPO: ``trl/experimental/ppo/ppo_trainer.py``
+  (1.10.0.dev0, commit f2cd577);
+* OpenRLHF: ``openrlhf/models/utils.py``, ``compute_approx_kl`` (v0.11.0, commit 3c3be62);
+* slime: ``slime/utils/ppo_utils.py``, ``compute_approx_kl`` (0.3.1-38, commit 624b824).
 
 Quirks the presets keep, next to our default (``estimator="k3"``: expm1 form, no clamp):
 
-* every framework writes k3 with ``exp`` and no ``expm1``: for \\|delta\\| ≲ 1e-8 (float64) or
+* every framework writes k3 with ``exp`` and no ``expm1``: for abs(delta) ≲ 1e-8 (float64) or
   1e-4 (float32) the value is 0, noise or of the wrong sign; the order of operations differs
   (TRL GRPO and verl ``(e^r - r) - 1``; TRL PPO, OpenRLHF, slime ``(e^r - 1) - r``).
 * OpenRLHF clamps every estimator's value to [-10, 10], k1 included (a log-ratio beyond ±10 is
   cut); verl clamps only ``low_var_kl``/``k3``, slime only ``low_var_kl`` (after the IS weight).
 * OpenRLHF and slime cast to float32 first; kldiv keeps the input dtype (float64 stays float64).
 * verl's ``+`` suffix makes even ``k1+`` and ``abs+`` carry k2's gradient (``k2+`` is ``k2``).
+  The suffix is verl's documented behaviour (``docs/algo/grpo.md``); its ``kl_penalty`` at the
+  commit above passes the suffixed name on to ``kl_penalty_forward``, which raises
+  ``NotImplementedError``: the presets follow the documentation.
 
 A preset fixes the estimator: ``estimator`` must then be left at its default or name the same
 one (else ``ValueError``). ``clamp``, ``log_ratio_clamp``, ``straight_through`` and ``is_ratio``
