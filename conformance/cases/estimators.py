@@ -16,6 +16,7 @@ import numpy as np
 
 import kldiv
 from conformance.registry import Case, register
+from kldiv.estimators import AGGREGATES, ESTIMATORS
 
 __all__ = [
     "PRESET_FORMULAS",
@@ -192,14 +193,6 @@ def _aggregate_mp(values: np.ndarray, mask: np.ndarray, aggregate: str) -> Any:
 
 # --- cases ------------------------------------------------------------------------------------
 
-AGGREGATES = (
-    "none",
-    "token-mean",
-    "seq-mean-token-sum",
-    "seq-mean-token-mean",
-    "seq-mean-token-sum-norm",
-)
-
 
 def log_probability_cases(
     rng: np.random.Generator, shape: tuple[int, int] = (4, 9)
@@ -222,7 +215,7 @@ def _cases(rng: np.random.Generator) -> list[Case]:
         for preset in kldiv.ESTIMATOR_PRESETS:
             kwargs = {"preset": preset, "aggregate": aggregate}
             cases.append(Case(f"{preset}-{aggregate}", arrays, kwargs))
-        for estimator in ("k1", "k2", "k3", "abs", "low_var_kl"):
+        for estimator in ESTIMATORS:
             kwargs = {"estimator": estimator, "aggregate": aggregate}
             cases.append(Case(f"{estimator}-{aggregate}", arrays, kwargs))
         old = arrays[0] + rng.normal(scale=0.5, size=arrays[0].shape)
