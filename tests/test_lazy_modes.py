@@ -147,6 +147,23 @@ def _finished_state(p: Any, q: Any) -> Any:
     return metric.state.finish(metric.state.sum)
 
 
+def _log_probabilities(rng: np.random.Generator) -> Arrays:
+    """Per-token log-probabilities (policy, reference, old policy) and a padding mask."""
+    logp_ref = -rng.gamma(2.0, size=(3, 5))
+    logp = logp_ref + rng.normal(scale=3.0, size=(3, 5))
+    mask = (np.arange(5) < np.asarray([[5], [2], [0]])).astype(np.float64)
+    return logp, logp_ref, logp + rng.normal(size=(3, 5)), mask
+
+
+def _kl_estimates(logp: Any, logp_ref: Any, logp_old: Any, mask: Any) -> Any:
+    return (
+        kldiv.kl_estimate(logp, logp_ref, preset="verl:low_var_kl+", mask=mask, aggregate="none"),
+        kldiv.kl_estimate(logp, logp_ref, is_ratio=logp_old, mask=mask),
+        kldiv.kl_estimate(logp, logp_ref, preset="openrlhf:k1", aggregate="seq-mean-token-mean"),
+        kldiv.kl_estimate(logp, logp_ref, estimator="k2", aggregate="seq-mean-token-sum-norm"),
+    )
+
+
 DISCRETE: dict[str, Entry] = {
     "kl_divergence": Entry(lambda p, q: kldiv.kl_divergence(p, q, reduction="none"), _rows(2)),
     "kl_div": Entry(lambda p, q: kldiv.kl_div(_log(q), p, reduction="batchmean"), _rows(2)),
@@ -160,6 +177,7 @@ DISCRETE: dict[str, Entry] = {
     "kl_div_logits": Entry(lambda s, t: kldiv.kl_div_logits(s, t, temperature=2.0), _normals(2)),
     "MetricState": Entry(_state_of_a_metric, _rows(2)),
     "MetricState.finish": Entry(_finished_state, _rows(2)),
+    "kl_estimate": Entry(_kl_estimates, _log_probabilities),
     **_metric_runs(kldiv.KLDivergence),
     **_metric_runs(kldiv.JensenShannonDivergence),
 }
@@ -256,6 +274,8 @@ ENTRIES: dict[str, Entry] = {
 
 #: Public names that run no array code of their own, with the reason.
 NOT_LAZY = {
+    "ESTIMATOR_PRESETS": "a read-only table of settings; runs no array code",
+    "EstimatorPreset": "a frozen record of settings; kl_estimate above exercises it",
     "set_validate_args": "sets a global flag; runs no array code",
     "distributions.Distribution": "the base class: every family above exercises it",
     "distributions.register_kl": "registers a Python function; runs no array code",

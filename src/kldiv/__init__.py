@@ -19,10 +19,13 @@ from .discrete import (
     kl_divergence,
     rel_entr,
 )
+from .estimators import ESTIMATOR_PRESETS, EstimatorPreset, kl_estimate
 from .gaussian import kl_mvn, kl_normal, kl_standard_normal
 from .metrics import JensenShannonDivergence, KLDivergence, MetricState
 
 __all__ = [
+    "ESTIMATOR_PRESETS",
+    "EstimatorPreset",
     "JensenShannonDivergence",
     "KLDivLoss",
     "KLDivergence",
@@ -37,6 +40,7 @@ __all__ = [
     "kl_div",
     "kl_div_logits",
     "kl_divergence",
+    "kl_estimate",
     "kl_mvn",
     "kl_normal",
     "kl_standard_normal",

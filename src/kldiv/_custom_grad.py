@@ -29,7 +29,7 @@ from ._array import Array, Namespace
 if TYPE_CHECKING:
     from ._logits import LogitBlocks
 
-__all__ = ["kl_div_total", "summed_row_kl", "torch_needs_gradient"]
+__all__ = ["kl_div_total", "stop_gradient", "summed_row_kl", "torch_needs_gradient"]
 
 
 def summed_row_kl(
@@ -191,3 +191,21 @@ def _kl_div_function() -> Any:
             return grad_input, grad_target, None, None
 
     return KLDivFunction
+
+
+# --- straight-through estimators ----------------------------------------------------------
+
+
+def stop_gradient(xp: Namespace, array: Array) -> Array:
+    """``array`` with its value kept and no gradient flowing back through it.
+
+    torch: ``detach()``; JAX: ``jax.lax.stop_gradient``; libraries without automatic
+    differentiation: the array itself.
+    """
+    if is_torch_namespace(xp):
+        return array.detach()
+    if is_jax_namespace(xp):
+        import jax
+
+        return jax.lax.stop_gradient(array)
+    return array

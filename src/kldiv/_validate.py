@@ -31,6 +31,7 @@ __all__ = [
 DEFAULT_VALIDATE = {
     "discrete": False,
     "gaussian": False,
+    "estimators": False,
     "metrics": True,
     "distributions": True,
 }
