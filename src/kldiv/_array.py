@@ -176,7 +176,9 @@ def prepare(**named: Any) -> tuple[Context, list[Array]]:
     dtypes = [_float_dtype(xp, name, value, device) for name, value in named.items()]
     dtype = xp.result_type(*(d for d in dtypes if d is not None))
     context = Context(xp, device, dtype, _compute_dtype(xp, dtype))
-    if all(type(value) is key[0] and value.dtype == dtype for value in values):
+    if _is_array(values[0]) and all(
+        type(value) is key[0] and value.dtype == dtype for value in values
+    ):
         _RESOLVED[key] = (xp, context.compute_dtype, _device_getter(values[0]))
     converted = []
     for value in named.values():
