@@ -23,26 +23,25 @@ from array_api_compat import is_numpy_namespace, is_torch_namespace
 from ._array import Array, Namespace
 from ._custom_grad import torch_needs_gradient
 
-__all__ = ["kl_div_block_kernel", "kl_row_kernel"]
+__all__ = ["fast_kernel"]
 
 RowKernel = Callable[..., Array]
 
 
-def kl_row_kernel(xp: Namespace, generic: RowKernel, arrays: tuple[Array, ...]) -> RowKernel:
-    """The fastest kernel for KL(P ‖ Q) per row of unnormalised ``p, q`` blocks."""
-    if is_numpy_namespace(xp) and _plain_numpy(*arrays):
-        return functools.partial(_numpy_kl_rows, generic)
-    if is_torch_namespace(xp) and _plain_torch_cpu(*arrays):
-        return functools.partial(_torch_kl_rows, generic)
-    return generic
+def fast_kernel(
+    name: str, xp: Namespace, generic: RowKernel, arrays: tuple[Array, ...]
+) -> RowKernel:
+    """The fastest kernel ``name`` for ``arrays``: a NumPy or torch form of :data:`KERNELS`, or
+    ``generic`` (which the fast forms also call for the blocks they hand back).
 
-
-def kl_div_block_kernel(xp: Namespace, generic: RowKernel, arrays: tuple[Array, ...]) -> RowKernel:
-    """The fastest kernel for Σ over each row of ``target · (log target - input)``."""
+    ``"kl_rows"``: KL(P ‖ Q) per row of unnormalised ``p, q`` blocks; ``"kl_div_rows"``: Σ over
+    each row of ``target · (log target - input)`` for ``(input, target)`` blocks.
+    """
+    numpy_form, torch_form = KERNELS[name]
     if is_numpy_namespace(xp) and _plain_numpy(*arrays):
-        return functools.partial(_numpy_kl_div_rows, generic)
+        return functools.partial(numpy_form, generic)
     if is_torch_namespace(xp) and _plain_torch_cpu(*arrays):
-        return functools.partial(_torch_kl_div_rows, generic)
+        return functools.partial(torch_form, generic)
     return generic
 
 
@@ -146,3 +145,10 @@ def _floor(dtype: Any) -> Any:
     import torch
 
     return torch.tensor(torch.finfo(dtype).smallest_normal, dtype=dtype)
+
+
+#: The fast forms of each kernel: (NumPy, torch on the CPU).
+KERNELS: dict[str, tuple[Callable[..., Array], Callable[..., Array]]] = {
+    "kl_rows": (_numpy_kl_rows, _torch_kl_rows),
+    "kl_div_rows": (_numpy_kl_div_rows, _torch_kl_div_rows),
+}

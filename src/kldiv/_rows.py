@@ -16,7 +16,7 @@ from typing import Any
 from ._array import Array, Context, Namespace, broadcast_shapes, normalize_axis, prepare
 from ._blocked import blocked_rows
 from ._elementwise import log_midpoint, xlog_ratio, xlog_ratio_log, xlogy
-from ._fast import kl_row_kernel
+from ._fast import fast_kernel
 from ._validate import check_finite_or_neg_inf, check_nonnegative, resolve_validate_args
 
 __all__ = [
@@ -101,7 +101,7 @@ def kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> 
     if log_prob:
         kernel = functools.partial(_kl_rows_of_logs, xp)
     else:
-        kernel = kl_row_kernel(xp, functools.partial(_kl_rows_of_probs, xp), (p, q))
+        kernel = fast_kernel("kl_rows", xp, functools.partial(_kl_rows_of_probs, xp), (p, q))
     return blocked_rows(xp, kernel, (p, q), axis)
 
 

@@ -27,7 +27,7 @@ from ._elementwise import (
     xlog_ratio_log,
     xlog_ratio_mixed,
 )
-from ._fast import kl_div_block_kernel
+from ._fast import fast_kernel
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
 from ._rows import (
@@ -136,7 +136,7 @@ def _kl_div_rows(xp: Namespace, log_target: bool, log_q: Array, p: Array, *, axi
 def _kl_div_total(xp: Namespace, log_target: bool, log_q: Array, p: Array) -> Array:
     """Σ of ``kl_div``'s terms, a block of rows at a time."""
     generic = functools.partial(_kl_div_rows, xp, log_target)
-    kernel = generic if log_target else kl_div_block_kernel(xp, generic, (log_q, p))
+    kernel = generic if log_target else fast_kernel("kl_div_rows", xp, generic, (log_q, p))
     return xp.sum(blocked_rows(xp, kernel, (log_q, p), log_q.ndim - 1))
 
 
