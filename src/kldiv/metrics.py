@@ -14,6 +14,7 @@ a bad update raises and leaves everything accumulated as it was.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 from ._array import Array, Context, ignore_fp_warnings
@@ -356,25 +357,29 @@ PARAMETER_DOCS = {
 }
 
 
-def with_parameter_docs(cls: type) -> type:
-    """``cls`` with each line ``{name}`` of its docstring replaced by ``PARAMETER_DOCS[name]``."""
-    doc = cls.__doc__ or ""
-    for name, entry in PARAMETER_DOCS.items():
-        doc = doc.replace("    {" + name + "}\n", textwrap.indent(entry, "    ") + "\n")
-    cls.__doc__ = doc
-    return cls
+def with_parameter_docs(*names: str, extra: str = "") -> Callable[[type], type]:
+    """A class decorator: the line ``{parameters}`` of the docstring becomes a numpydoc
+    Parameters section of ``PARAMETER_DOCS[name]`` for each of ``names``, then ``extra``."""
+    entries = [PARAMETER_DOCS[name] for name in names] + ([extra] if extra else [])
+    section = "Parameters\n----------\n" + "\n".join(entries)
+
+    def decorate(cls: type) -> type:
+        doc = cls.__doc__ or ""
+        cls.__doc__ = doc.replace("    {parameters}\n", textwrap.indent(section, "    ") + "\n")
+        return cls
+
+    return decorate
 
 
-@with_parameter_docs
+#: The parameters of the metric classes, in their order.
+METRIC_PARAMETERS = ("log_prob", "reduction", "axis", "validate_args")
+
+
+@with_parameter_docs(*METRIC_PARAMETERS)
 class KLDivergence(_StreamingDivergence):
     """KL(P ‖ Q) = Σ P log(P / Q) per row, accumulated over batches (torchmetrics' class).
 
-    Parameters
-    ----------
-    {log_prob}
-    {reduction}
-    {axis}
-    {validate_args}
+    {parameters}
 
     Examples
     --------
@@ -389,24 +394,20 @@ class KLDivergence(_StreamingDivergence):
     _row_step = staticmethod(kl_rows)
 
 
-@with_parameter_docs
+@with_parameter_docs(*METRIC_PARAMETERS)
 class JensenShannonDivergence(_StreamingDivergence):
     """JS(P, Q) = ½ KL(P ‖ M) + ½ KL(Q ‖ M), M = (P + Q) / 2, per row, over batches.
 
     torchmetrics' class, in nats.
 
-    Parameters
-    ----------
-    {log_prob}
-    {reduction}
-    {axis}
-    {validate_args}
+    {parameters}
 
     Examples
     --------
     >>> import array_api_strict as xp
     >>> metric = JensenShannonDivergence(reduction="sum")
-    >>> metric.update(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]))
+    >>> metric(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]))  # this batch's value
+    Array(0.69314718, dtype=array_api_strict.float64)
     >>> metric.update(xp.asarray([[1.0, 0.0]]), xp.asarray([[1.0, 0.0]]))
     >>> metric.compute()
     Array(0.69314718, dtype=array_api_strict.float64)

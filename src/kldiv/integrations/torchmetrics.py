@@ -19,6 +19,9 @@ from .._metric_state import RowStep, batch_rows
 from .._rows import js_rows, kl_rows
 from ..metrics import with_parameter_docs
 
+_METRIC_OPTIONS = """**kwargs
+    torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...)."""
+
 __all__ = ["JensenShannonDivergence", "KLDivergence"]
 
 _REDUCTIONS = ("mean", "sum", "none", None)
@@ -119,17 +122,11 @@ class _KldivMetric(Metric):
         return measures / self.total if self.reduction == "mean" else measures
 
 
-@with_parameter_docs
+@with_parameter_docs("log_prob", "reduction", "validate_args", extra=_METRIC_OPTIONS)
 class KLDivergence(_KldivMetric):
     """KL(P ‖ Q) per row, accumulated (``torchmetrics.regression.KLDivergence``).
 
-    Parameters
-    ----------
-    {log_prob}
-    {reduction}
-    {validate_args}
-    **kwargs
-        torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...).
+    {parameters}
 
     Examples
     --------
@@ -142,19 +139,13 @@ class KLDivergence(_KldivMetric):
     _row_step = staticmethod(kl_rows)
 
 
-@with_parameter_docs
+@with_parameter_docs("log_prob", "reduction", "validate_args", extra=_METRIC_OPTIONS)
 class JensenShannonDivergence(_KldivMetric):
     """½ KL(P ‖ M) + ½ KL(Q ‖ M) per row, in nats, accumulated.
 
     ``torchmetrics.regression.JensenShannonDivergence``, computed by kldiv.
 
-    Parameters
-    ----------
-    {log_prob}
-    {reduction}
-    {validate_args}
-    **kwargs
-        torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...).
+    {parameters}
 
     Examples
     --------
