@@ -17,6 +17,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import array_api_compat as compat
+
 from ._array import Array, Namespace, runs_eagerly
 
 __all__ = ["BLOCK_ELEMENTS", "RowBlocks", "blocked_rows", "known_size", "laid_out_shape"]
@@ -96,9 +98,11 @@ def blocked_rows(
     laid_shape = laid_out_shape(shape, axis)
     blocks = RowBlocks.laid_out(laid_shape, BLOCK_ELEMENTS)
     laid = [xp.reshape(array, laid_shape) for array in arrays]
-    parts = [
-        kernel(*(array[index] for array in laid), axis=1)
-        for index in blocks.indices(len(laid_shape))
-    ]
-    rows = parts[0] if len(parts) == 1 else xp.concat(parts, axis=min(blocks.blocked_axis, 1))
+    rows = None
+    for index in blocks.indices(len(laid_shape)):
+        part = kernel(*(array[index] for array in laid), axis=1)
+        if rows is None:  # each block's values are written in place: no pieces kept, which
+            rows_shape = laid_shape[:1] + laid_shape[2:]  # would fragment the heap
+            rows = xp.empty(rows_shape, dtype=part.dtype, device=compat.device(part))
+        rows[index[:1] + index[2:]] = part
     return xp.reshape(rows, shape[:axis] + shape[axis + 1 :])
