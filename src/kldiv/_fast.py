@@ -72,14 +72,26 @@ def _numpy_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
         return generic(p, q, axis=axis)
     sum_p, sum_q = np.add.reduce(p, axis=1), np.add.reduce(q, axis=1)
     with np.errstate(all="ignore"):
+        scale = sum_q / sum_p
         ratio = np.divide(p, q)
-        np.multiply(ratio, (sum_q / sum_p)[:, None], out=ratio)
+        near_one = _near_one(np.minimum.reduce(scale), np.maximum.reduce(scale))
+        if not near_one:
+            np.multiply(ratio, scale[:, None], out=ratio)
         np.fmax(ratio, np.finfo(p.dtype).smallest_normal, out=ratio)
         np.log(ratio, out=ratio)
         rows = np.einsum("ij,ij->i", p, ratio) / sum_p
+        if near_one:
+            rows += np.log(scale)
     if _numpy_rows_need_generic(np, rows, p, q, sum_p, sum_q):
         return generic(p, q, axis=axis)
     return rows
+
+
+def _near_one(smallest: float, largest: float) -> bool:
+    """Whether every row's Σq / Σp lies in [1/2, 2]: then its logarithm is added to the rows
+    (``log(p/q) + log(Σq/Σp)``, a pass fewer, |log(Σq/Σp)| <= log 2 so no cancellation
+    beyond an ulp); otherwise it multiplies every quotient (exact for sums far from 1)."""
+    return smallest >= 0.5 and largest <= 2.0
 
 
 def _numpy_rows_need_generic(np: Any, rows: Array, p: Array, q: Array, *sums: Array) -> bool:
@@ -117,11 +129,16 @@ def _torch_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
         return generic(p, q, axis=axis)
     with torch.no_grad():
         sum_p, sum_q = p.sum(dim=1), q.sum(dim=1)
+        scale = sum_q / sum_p
         ratio = torch.div(p, q)
-        ratio.mul_((sum_q / sum_p)[:, None])
+        near_one = _near_one(*(float(bound) for bound in torch.aminmax(scale)))
+        if not near_one:
+            ratio.mul_(scale[:, None])
         torch.fmax(ratio, _floor(p.dtype), out=ratio)
         ratio.log_()
         rows = torch.linalg.vecdot(p, ratio, dim=1).div_(sum_p)
+        if near_one:
+            rows.add_(torch.log(scale))
         valid = torch.isfinite(rows.sum()) & (p.amin() >= 0) & (q.amin() >= 0)
         valid &= sum_q.amin() > 0
     return rows if bool(valid) else generic(p, q, axis=axis)
