@@ -167,7 +167,9 @@ def prepare(**named: Any) -> tuple[Context, list[Array]]:
         type(value) is key[0] and value.dtype == key[1] for value in values[1:]
     ):
         xp, compute_dtype, device_of = resolved
-        context = Context(xp, _device(named, device_of), key[1], compute_dtype)
+        devices = {device_of(value) for value in values}
+        device = devices.pop() if len(devices) == 1 else _device(named, device_of)
+        context = Context(xp, device, key[1], compute_dtype)
         if compute_dtype == key[1]:
             return context, values
         return context, [xp.astype(value, compute_dtype) for value in values]

@@ -92,7 +92,7 @@ def blocked_rows(
     if (
         size is None
         or size <= BLOCK_ELEMENTS
-        or any(tuple(array.shape) != shape for array in arrays)
+        or any(array.shape != arrays[0].shape for array in arrays)
         or not runs_eagerly(*arrays)
     ):
         return kernel(*arrays, axis=axis)

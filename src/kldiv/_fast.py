@@ -6,7 +6,8 @@ with ``p = 0`` is ``0 · log(floor) = 0``) and a dot product instead of a produc
 decide nothing elementwise: a block whose result is not finite, or that holds a negative
 probability or a row without mass, is computed again by the generic kernel, which handles
 zeros, infinities and quotients outside the normal range exactly. Reading those flags back is
-free here: the data already lives on the host.
+free here: the data already lives on the host. They run inside the public functions'
+:func:`~kldiv._array.ignore_fp_warnings`, which silences NumPy's warnings for the infinities.
 
 The torch forms run only where autograd records nothing; the gradients of ``kl_div`` come from
 :func:`kldiv._custom_grad.kl_div_total`.
@@ -71,20 +72,32 @@ def _numpy_kl_rows(generic: RowKernel, p: Array, q: Array, axis: int) -> Array:
     if p.ndim != 2 or axis != 1 or 0 in p.shape:
         return generic(p, q, axis=axis)
     sum_p, sum_q = np.add.reduce(p, axis=1), np.add.reduce(q, axis=1)
-    with np.errstate(all="ignore"):
-        scale = sum_q / sum_p
-        ratio = np.divide(p, q)
-        near_one = _near_one(np.minimum.reduce(scale), np.maximum.reduce(scale))
-        if not near_one:
-            np.multiply(ratio, scale[:, None], out=ratio)
-        np.fmax(ratio, np.finfo(p.dtype).smallest_normal, out=ratio)
-        np.log(ratio, out=ratio)
-        rows = np.einsum("ij,ij->i", p, ratio) / sum_p
-        if near_one:
-            rows += np.log(scale)
-    if _numpy_rows_need_generic(np, rows, p, q, sum_p, sum_q):
+    scale = sum_q / sum_p
+    ratio = np.divide(p, q)
+    near_one = _near_one(np.minimum.reduce(scale), np.maximum.reduce(scale))
+    if not near_one:
+        np.multiply(ratio, scale[:, None], out=ratio)
+    np.fmax(ratio, _smallest_normal(p.dtype), out=ratio)
+    np.log(ratio, out=ratio)
+    rows = _row_dot(np, p, ratio) / sum_p
+    if near_one:
+        rows += np.log(scale)
+    if _numpy_rows_need_generic(np, rows, p, q, sum_q):
         return generic(p, q, axis=axis)
     return rows
+
+
+@functools.cache
+def _smallest_normal(dtype: Any) -> Any:
+    import numpy as np
+
+    return np.finfo(dtype).smallest_normal
+
+
+def _row_dot(np: Any, a: Array, b: Array) -> Array:
+    """Σ_j a_ij b_ij per row: NumPy 2's ``vecdot`` ufunc, else ``einsum``."""
+    vecdot = getattr(np, "vecdot", None)
+    return vecdot(a, b) if vecdot is not None else np.einsum("ij,ij->i", a, b)
 
 
 def _near_one(smallest: float, largest: float) -> bool:
@@ -94,13 +107,14 @@ def _near_one(smallest: float, largest: float) -> bool:
     return smallest >= 0.5 and largest <= 2.0
 
 
-def _numpy_rows_need_generic(np: Any, rows: Array, p: Array, q: Array, *sums: Array) -> bool:
-    """Whether a block holds anything but finite rows of non-negative, positive-sum rows."""
+def _numpy_rows_need_generic(np: Any, rows: Array, p: Array, q: Array, sum_q: Array) -> bool:
+    """Whether a block holds a non-finite row, a negative probability or a q row without mass
+    (an infinite or NaN sum makes its rows non-finite already)."""
     return not (
         np.isfinite(np.add.reduce(rows))
         and np.minimum.reduce(p, axis=None) >= 0
         and np.minimum.reduce(q, axis=None) >= 0
-        and all(np.minimum.reduce(total) > 0 and np.isfinite(total).all() for total in sums)
+        and np.minimum.reduce(sum_q) > 0
     )
 
 
@@ -109,11 +123,10 @@ def _numpy_kl_div_rows(generic: RowKernel, log_q: Array, p: Array, axis: int) ->
 
     if p.ndim != 2 or axis != 1 or 0 in p.shape:
         return generic(log_q, p, axis=axis)
-    with np.errstate(all="ignore"):
-        log_p = np.fmax(p, np.finfo(p.dtype).smallest_normal)
-        np.log(log_p, out=log_p)
-        np.subtract(log_p, log_q, out=log_p)
-        rows = np.einsum("ij,ij->i", p, log_p)
+    log_p = np.fmax(p, _smallest_normal(p.dtype))
+    np.log(log_p, out=log_p)
+    np.subtract(log_p, log_q, out=log_p)
+    rows = _row_dot(np, p, log_p)
     if not (np.isfinite(np.add.reduce(rows)) and np.minimum.reduce(p, axis=None) >= 0):
         return generic(log_q, p, axis=axis)
     return rows
