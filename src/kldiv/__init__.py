@@ -19,6 +19,21 @@ from .discrete import (
     kl_divergence,
     rel_entr,
 )
+from .fdiv import (
+    alpha_divergence,
+    bhattacharyya_coefficient,
+    bhattacharyya_distance,
+    chi2,
+    f_divergence,
+    hellinger,
+    hellinger_squared,
+    power_divergence,
+    psi,
+    renyi_divergence,
+    total_variation,
+    tsallis_divergence,
+    wasserstein_1d,
+)
 from .gaussian import kl_mvn, kl_normal, kl_standard_normal
 from .metrics import JensenShannonDivergence, KLDivergence, MetricState
 
@@ -27,10 +42,17 @@ __all__ = [
     "KLDivLoss",
     "KLDivergence",
     "MetricState",
+    "alpha_divergence",
+    "bhattacharyya_coefficient",
+    "bhattacharyya_distance",
+    "chi2",
     "cross_entropy",
     "distributions",
     "entropy",
+    "f_divergence",
     "gaussian",
+    "hellinger",
+    "hellinger_squared",
     "jeffreys",
     "js_distance",
     "js_divergence",
@@ -40,9 +62,15 @@ __all__ = [
     "kl_mvn",
     "kl_normal",
     "kl_standard_normal",
+    "power_divergence",
+    "psi",
     "rel_entr",
+    "renyi_divergence",
     "set_validate_args",
     "testing",
+    "total_variation",
+    "tsallis_divergence",
+    "wasserstein_1d",
 ]
 
 __version__ = "0.1.0"

@@ -220,3 +220,46 @@ def kl_logits_gradients(
     no_mass = log_p == -xp.inf
     safe_log_ratio = xp.where(no_mass, 0.0, log_p - log_q - rows)
     return input_grad, probs_p * safe_log_ratio
+
+
+# ---------------------------------------------------------------------------------------------
+# Power sums of two distributions, log Σ x^a y^b: the Rényi, Tsallis, Amari and Cressie–Read
+# families, evaluated in log space.
+# ---------------------------------------------------------------------------------------------
+
+__all__ += ["log_or_neg_inf", "log_power_sum"]
+
+
+def log_or_neg_inf(xp: Namespace, x: Array) -> Array:
+    """``log x``: -inf where ``x == 0`` (with a finite gradient there), NaN where ``x < 0``."""
+    empty = x == 0
+    return xp.where(empty, -xp.inf, xp.log(xp.where(empty, xp.ones_like(x), x)))
+
+
+def log_power_sum(
+    xp: Namespace, log_x: Array, log_y: Array, a: float, b: float, axis: int
+) -> Array:
+    """``log Σ x^a y^b`` along ``axis`` from ``log x`` and ``log y`` (a log-sum-exp).
+
+    A term whose zero base has a positive exponent (``a >= 0`` for x, ``b > 0`` for y) is 0,
+    whatever the other factor; otherwise a zero base with a negative exponent makes the term
+    +inf. So a term without mass in x contributes 0 wherever the exponent of x is not negative,
+    and ``Σ x^0 y`` is the mass of y on the support of x. NaN propagates.
+
+    >>> import array_api_strict as xp
+    >>> log_x = log_or_neg_inf(xp, xp.asarray([0.5, 0.5, 0.0]))
+    >>> log_y = log_or_neg_inf(xp, xp.asarray([0.25, 0.25, 0.5]))
+    >>> xp.exp(log_power_sum(xp, log_x, log_y, 0.0, 1.0, axis=0))
+    Array(0.5, dtype=array_api_strict.float64)
+    """
+    x_empty, y_empty = log_x == -xp.inf, log_y == -xp.inf
+    zero = xp.zeros_like(log_x)
+    exponent = a * xp.where(x_empty, zero, log_x) + b * xp.where(y_empty, zero, log_y)
+    if a < 0:
+        exponent = xp.where(x_empty, xp.inf, exponent)
+    if b < 0:
+        exponent = xp.where(y_empty, xp.inf, exponent)
+    vanishing = x_empty if a >= 0 else xp.zeros_like(x_empty)
+    if b > 0:
+        vanishing = vanishing | y_empty
+    return logsumexp(xp, xp.where(vanishing, -xp.inf, exponent), axis=axis)
