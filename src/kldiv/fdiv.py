@@ -244,14 +244,18 @@ def _f_rows(
 ) -> Array:
     probs_p = probabilities(xp, p, axis, log_prob)
     probs_q = probabilities(xp, q, axis, log_prob)
-    q_empty = probs_q == 0
+    q_empty, p_empty = probs_q == 0, probs_p == 0
     ratio = probs_p / xp.where(q_empty, xp.ones_like(probs_q), probs_q)
-    values = f(ratio)
-    if f_at_zero is not None:
-        values = xp.where(probs_p == 0, xp.full_like(values, f_at_zero), values)
+    if f_at_zero is None:
+        values = f(ratio)
+    else:  # f is not evaluated at 0, where its formula (and gradient) may be NaN
+        values = f(xp.where(p_empty, xp.ones_like(ratio), ratio))
+        values = xp.where(p_empty, xp.full_like(values, f_at_zero), values)
     terms = probs_q * values
-    edge = probs_p * slope_at_infinity
-    edge = xp.where(probs_p == 0, xp.zeros_like(edge), edge)
+    if math.isinf(slope_at_infinity):  # a constant: no gradient through P · inf
+        edge = xp.where(p_empty, 0.0, xp.full_like(terms, slope_at_infinity))
+    else:
+        edge = xp.where(p_empty, 0.0, probs_p * slope_at_infinity)
     return xp.sum(xp.where(q_empty, edge, terms), axis=axis)
 
 
