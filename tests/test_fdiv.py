@@ -161,7 +161,7 @@ def _mp_renyi(p, q, alpha):
     with mpmath.workdps(40):
         p = [mpmath.mpf(x) / mpmath.fsum(map(mpmath.mpf, p)) for x in p]
         q = [mpmath.mpf(x) / mpmath.fsum(map(mpmath.mpf, q)) for x in q]
-        total = mpmath.fsum(a**alpha * b ** (1 - alpha) for a, b in zip(p, q) if a > 0)
+        total = mpmath.fsum(a**alpha * b ** (1 - alpha) for a, b in zip(p, q, strict=True) if a > 0)
         return float(mpmath.log(total) / (alpha - 1))
 
 
@@ -371,7 +371,8 @@ def test_gradients_are_finite_where_p_is_zero(name, kwargs, log_prob):
     p.requires_grad_(True)
     q.requires_grad_(True)
     _call(name, p, q, log_prob=log_prob, **kwargs).backward()
-    assert torch.isfinite(p.grad).all() and torch.isfinite(q.grad).all(), (p.grad, q.grad)
+    assert torch.isfinite(p.grad).all(), p.grad
+    assert torch.isfinite(q.grad).all(), q.grad
 
 
 def test_gradients_in_jax_and_of_wasserstein():
