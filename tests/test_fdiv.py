@@ -14,9 +14,13 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.stats
+from hypothesis import given
+from hypothesis import strategies as st
 
 import kldiv
 from kldiv.testing import assert_close, lazy_xp_function, to_numpy
+
+from .test_properties import SETTINGS, row_pairs
 
 INF = math.inf
 NAN = math.nan
@@ -388,3 +392,68 @@ def test_gradients_in_jax_and_of_wasserstein():
         assert bool(jnp.isfinite(gradient).all())
     same = jax.grad(lambda x: kldiv.wasserstein_1d(x, u, p=2))(u)
     assert bool(jnp.isfinite(same).all())
+
+
+# --- identities (hypothesis, NumPy) -------------------------------------------------------------
+
+NEAR_ONE = 1e-7
+
+
+def _rows_of(function, p, q, **kwargs):
+    return function(p, q, reduction="none", **kwargs)
+
+
+@SETTINGS
+@given(row_pairs())
+def test_renyi_tsallis_and_alpha_tend_to_kl_at_their_singular_orders(pair):
+    """On common supports: where one is wider, the limit in one direction is +inf."""
+    p, q = pair[0] + 1e-3, pair[1]
+    kl, reverse = _rows_of(kldiv.kl_divergence, p, q), _rows_of(kldiv.kl_divergence, q, p)
+    close = {"rtol": 1e-4, "atol": 1e-5}
+    for side in (-1, 1):
+        order = 1 + side * NEAR_ONE
+        assert_close(_rows_of(kldiv.renyi_divergence, p, q, alpha=order), kl, **close)
+        assert_close(_rows_of(kldiv.tsallis_divergence, p, q, q_index=order), kl, **close)
+        alpha = side * (1 - NEAR_ONE)
+        limit = reverse if side == 1 else kl
+        assert_close(_rows_of(kldiv.alpha_divergence, p, q, alpha=alpha), limit, **close)
+        lambda_ = side * NEAR_ONE - (side == 1)
+        limit = 2 * (reverse if side == 1 else kl)
+        assert_close(_rows_of(kldiv.power_divergence, p, q, lambda_=lambda_), limit, **close)
+
+
+@SETTINGS
+@given(row_pairs())
+def test_hellinger_bhattacharyya_and_renyi_of_order_one_half(pair):
+    p, q = pair
+    coefficient = _rows_of(kldiv.bhattacharyya_coefficient, p, q)
+    assert_close(_rows_of(kldiv.hellinger_squared, p, q), 1 - coefficient, atol=1e-12)
+    assert_close(_rows_of(kldiv.hellinger, p, q) ** 2, 1 - coefficient, atol=1e-12)
+    distance = _rows_of(kldiv.bhattacharyya_distance, p, q)
+    renyi = _rows_of(kldiv.renyi_divergence, p, q, alpha=0.5)
+    assert_close(distance, renyi / 2, rtol=1e-9, atol=1e-12)
+    assert np.all((coefficient >= 0) & (coefficient <= 1 + 1e-12))
+
+
+@SETTINGS
+@given(row_pairs())
+def test_pinsker_and_the_chi2_bounds(pair):
+    p, q = pair
+    kl = _rows_of(kldiv.kl_divergence, p, q)
+    total_variation = _rows_of(kldiv.total_variation, p, q)
+    assert np.all(total_variation <= np.sqrt(np.maximum(kl, 0) / 2) + 1e-12)
+    pearson = _rows_of(kldiv.chi2, p, q)
+    assert np.all(pearson >= 0)
+    assert np.all(_rows_of(kldiv.chi2, p, q, kind="neyman") >= 0)
+    assert np.all(kl <= np.log1p(pearson) + 1e-12)
+    assert np.all(_rows_of(kldiv.hellinger_squared, p, q) <= total_variation + 1e-12)
+
+
+@SETTINGS
+@given(row_pairs(), st.floats(0.0, 8.0))
+def test_renyi_grows_with_its_order(pair, alpha):
+    p, q = pair
+    lower = _rows_of(kldiv.renyi_divergence, p, q, alpha=alpha)
+    higher = _rows_of(kldiv.renyi_divergence, p, q, alpha=alpha + 0.5)
+    assert np.all(lower <= higher + 1e-9 * (1 + np.abs(higher)))
+    assert np.all(higher <= _rows_of(kldiv.renyi_divergence, p, q, alpha=INF) + 1e-9)
