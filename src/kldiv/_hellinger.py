@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._array import Array, Namespace, ignore_fp_warnings
 from ._divergence_rows import divergence, documented, probabilities
-from ._elementwise import sqrt_at_least_zero
+from ._elementwise import log_or_neg_inf, sqrt_at_least_zero
 
 __all__ = [
     "bhattacharyya_coefficient",
@@ -24,10 +24,14 @@ def _sqrt_probabilities(xp: Namespace, x: Array, axis: int, log_prob: bool) -> A
 def _hellinger_squared_rows(
     xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int
 ) -> Array:
-    """½ Σ (√P - √Q)², which is 1 - BC for normalised rows, without its cancellation."""
+    """1 - BC as ½ Σ (√P - √Q)² + (1 - ½ Σ (P + Q)): the first sum has no cancellation near
+    P = Q, the correction is 0 for renormalised rows (kept for log-probabilities as given)."""
     root_p = _sqrt_probabilities(xp, p, axis, log_prob)
     root_q = _sqrt_probabilities(xp, q, axis, log_prob)
-    return xp.sum((root_p - root_q) ** 2, axis=axis) / 2
+    squared = xp.sum((root_p - root_q) ** 2, axis=axis) / 2
+    if not log_prob:
+        return squared
+    return squared + (1 - xp.sum(root_p**2 + root_q**2, axis=axis) / 2)
 
 
 def _bhattacharyya_rows(xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int) -> Array:
@@ -179,8 +183,14 @@ def bhattacharyya_coefficient(
 def _bhattacharyya_distance_rows(
     xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int
 ) -> Array:
-    """-log BC = -log1p(-H²): accurate near P = Q; +inf for disjoint supports."""
-    return -xp.log1p(-_hellinger_squared_rows(xp, log_prob, p, q, axis=axis))
+    """-log1p(-H²) near P = Q (no cancellation), -log BC where BC < ½ (H² rounds to 1 first);
+    +inf for disjoint supports."""
+    squared = _hellinger_squared_rows(xp, log_prob, p, q, axis=axis)
+    coefficient = _bhattacharyya_rows(xp, log_prob, p, q, axis=axis)
+    far = coefficient < 0.5
+    near_value = -xp.log1p(-xp.where(far, xp.zeros_like(squared), squared))
+    far_value = -log_or_neg_inf(xp, xp.where(far, coefficient, xp.ones_like(coefficient)))
+    return xp.where(far, far_value, near_value)
 
 
 @documented
@@ -195,7 +205,7 @@ def bhattacharyya_distance(
     axis: int = -1,
     validate_args: bool | None = None,
 ) -> Array:
-    """Bhattacharyya distance -log BC, computed as -log1p(-H²); +inf for disjoint supports.
+    """Bhattacharyya distance -log BC (-log1p(-H²) near P = Q); +inf for disjoint supports.
 
     Equal to half the Rényi divergence of order ½ (:func:`renyi_divergence`). Not a metric.
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from ._array import Array, Namespace, ignore_fp_warnings
 from ._divergence_rows import divergence, documented, probabilities
+from ._elementwise import logsumexp
 from ._hellinger import (
     bhattacharyya_coefficient,
     bhattacharyya_distance,
@@ -26,7 +27,7 @@ from ._hellinger import (
 )
 from ._power import alpha_divergence, power_divergence, renyi_divergence, tsallis_divergence
 from ._wasserstein import wasserstein_1d
-from .discrete import _kl_rows_of_probs
+from .discrete import _kl_rows_of_logs, _kl_rows_of_probs
 
 __all__ = [
     "alpha_divergence",
@@ -163,6 +164,13 @@ def _psi_rows(
     xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int, epsilon: float
 ) -> Array:
     """Jeffreys' Σ (P - Q) log(P / Q) of the rows with empty bins set to ``epsilon``."""
+    if log_prob:  # empty bins are those at -inf: filled and renormalised in log space
+        log_epsilon = math.log(epsilon) if epsilon > 0 else -math.inf
+        filled = [xp.where(x == -xp.inf, log_epsilon, x) for x in (p, q)]
+        log_p, log_q = (x - logsumexp(xp, x, axis=axis, keepdims=True) for x in filled)
+        return _kl_rows_of_logs(xp, log_p, log_q, axis=axis) + _kl_rows_of_logs(
+            xp, log_q, log_p, axis=axis
+        )
     filled = []
     for x in (p, q):
         probs = probabilities(xp, x, axis, log_prob)
@@ -188,9 +196,10 @@ def psi(
 ) -> Array:
     """Population stability index Σ (P - Q) log(P / Q), with empty bins set to ``epsilon``.
 
-    Each row is normalised to proportions, every zero proportion is replaced by ``epsilon``,
-    and the rows are renormalised before the sum (Jeffreys' divergence of the filled rows).
-    ``epsilon=0`` leaves the zeros (+inf where exactly one of P, Q is 0).
+    Each row is normalised to proportions, every zero proportion (a log-probability of -inf
+    with ``log_prob``) is replaced by ``epsilon``, and the rows are renormalised before the sum
+    (Jeffreys' divergence of the filled rows). ``epsilon=0`` leaves the zeros (+inf where
+    exactly one of P, Q is 0).
 
     Parameters
     ----------
