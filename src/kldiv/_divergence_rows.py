@@ -90,7 +90,6 @@ def divergence(
     kernel: Kernel,
     p: Any,
     q: Any,
-    *,
     log_prob: bool,
     reduction: str | None,
     axis: int,

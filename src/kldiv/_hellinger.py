@@ -75,15 +75,7 @@ def hellinger_squared(
     >>> hellinger_squared(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.5, 0.5]]))
     Array(0.29289322, dtype=array_api_strict.float64)
     """
-    return divergence(
-        _hellinger_squared_rows,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(_hellinger_squared_rows, p, q, log_prob, reduction, axis, validate_args)
 
 
 def _hellinger_rows(xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int) -> Array:
@@ -125,15 +117,7 @@ def hellinger(
     >>> hellinger(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]))
     Array(1., dtype=array_api_strict.float64)
     """
-    return divergence(
-        _hellinger_rows,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(_hellinger_rows, p, q, log_prob, reduction, axis, validate_args)
 
 
 @documented
@@ -169,15 +153,7 @@ def bhattacharyya_coefficient(
     >>> bhattacharyya_coefficient(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.5, 0.5]]))
     Array(1., dtype=array_api_strict.float64)
     """
-    return divergence(
-        _bhattacharyya_rows,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(_bhattacharyya_rows, p, q, log_prob, reduction, axis, validate_args)
 
 
 def _bhattacharyya_distance_rows(
@@ -232,12 +208,5 @@ def bhattacharyya_distance(
     Array(0.5, dtype=array_api_strict.float64)
     """
     return divergence(
-        _bhattacharyya_distance_rows,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-        base=base,
+        _bhattacharyya_distance_rows, p, q, log_prob, reduction, axis, validate_args, base
     )

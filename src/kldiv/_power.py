@@ -93,16 +93,7 @@ def renyi_divergence(
     """
     alpha = check_number("alpha", alpha, minimum=0.0, allow_inf=True)
     kernel = kl_kernel if alpha == 1 else functools.partial(_renyi_rows, alpha=alpha)
-    return divergence(
-        kernel,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-        base=base,
-    )
+    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args, base)
 
 
 def _tsallis_rows(
@@ -153,15 +144,7 @@ def tsallis_divergence(
     """
     q_index = check_number("q_index", q_index, minimum=0.0)
     kernel = kl_kernel if q_index == 1 else functools.partial(_tsallis_rows, q_index=q_index)
-    return divergence(
-        kernel,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
 
 
 def _alpha_rows(
@@ -217,15 +200,7 @@ def alpha_divergence(
         kernel = reverse_kl_kernel if alpha == 1 else kl_kernel
     else:
         kernel = functools.partial(_alpha_rows, alpha=alpha)
-    return divergence(
-        kernel,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
 
 
 #: SciPy's names for the Cressie–Read λ (``scipy.stats.power_divergence``).
@@ -306,12 +281,4 @@ def power_divergence(
         kernel: Any = functools.partial(_doubled, kl_kernel if lambda_ == 0 else reverse_kl_kernel)
     else:
         kernel = functools.partial(_cressie_read_rows, lambda_=lambda_)
-    return divergence(
-        kernel,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)

@@ -84,15 +84,7 @@ def total_variation(
     >>> total_variation(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))
     Array(0.25, dtype=array_api_strict.float64)
     """
-    return divergence(
-        _total_variation_rows,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(_total_variation_rows, p, q, log_prob, reduction, axis, validate_args)
 
 
 def _pearson_rows(
@@ -153,10 +145,10 @@ def chi2(
         functools.partial(_pearson_rows, neyman=kind == "neyman"),
         p,
         q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
+        log_prob,
+        reduction,
+        axis,
+        validate_args,
     )
 
 
@@ -232,11 +224,11 @@ def psi(
         functools.partial(_psi_rows, epsilon=float(epsilon)),
         p,
         q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-        base=base,
+        log_prob,
+        reduction,
+        axis,
+        validate_args,
+        base,
     )
 
 
@@ -324,12 +316,4 @@ def f_divergence(
     kernel = functools.partial(
         _f_rows, f=f, f_at_zero=f_at_zero, slope_at_infinity=float(slope_at_infinity)
     )
-    return divergence(
-        kernel,
-        p,
-        q,
-        log_prob=log_prob,
-        reduction=reduction,
-        axis=axis,
-        validate_args=validate_args,
-    )
+    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
