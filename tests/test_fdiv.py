@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import kldiv
-from kldiv.testing import assert_close, lazy_xp_function, to_numpy
+from kldiv.testing import assert_close, assert_same_kind, lazy_xp_function, to_numpy
 
 from .test_properties import SETTINGS, row_pairs
 
@@ -349,6 +349,26 @@ def test_16_bit_computes_in_float32_and_integers_promote(backend, name):
     )
     counts = _call(name, xp.asarray([[1, 2, 3]]), xp.asarray([[3, 2, 1]]))
     assert xp.isdtype(counts.dtype, "real floating")
+
+
+@pytest.mark.parametrize("name", ROW_FUNCTIONS)
+def test_result_stays_on_the_callers_device(device, name):
+    xp, where = device
+    p, q = (xp.asarray(x, device=where) for x in _pairs(np.random.default_rng(8), (2, 4)))
+    assert_same_kind(_call(name, p, q, reduction="none"), xp, device=where)
+    u, v = xp.asarray([0.0, 2.0], device=where), xp.asarray([1.0], device=where)
+    assert_same_kind(kldiv.wasserstein_1d(u, v, p=2), xp, device=where)
+
+
+def test_unnormalised_log_probabilities_are_used_as_given(xp):
+    """With ``log_prob`` nothing is renormalised: H² is 1 - BC of the given masses."""
+    p, q = np.array([[0.3, 0.3]]), np.array([[0.5, 0.4]])
+    coefficient = np.sqrt(p * q).sum()
+    log_p, log_q = xp.asarray(np.log(p)), xp.asarray(np.log(q))
+    assert_close(kldiv.hellinger_squared(log_p, log_q, log_prob=True), 1 - coefficient, rtol=1e-14)
+    expected = -math.log(coefficient)
+    assert_close(kldiv.bhattacharyya_distance(log_p, log_q, log_prob=True), expected, rtol=1e-14)
+    assert_close(kldiv.total_variation(log_p, log_q, log_prob=True), 0.15, rtol=1e-14)
 
 
 # --- gradients ----------------------------------------------------------------------------------
