@@ -477,3 +477,29 @@ def test_renyi_grows_with_its_order(pair, alpha):
     higher = _rows_of(kldiv.renyi_divergence, p, q, alpha=alpha + 0.5)
     assert np.all(lower <= higher + 1e-9 * (1 + np.abs(higher)))
     assert np.all(higher <= _rows_of(kldiv.renyi_divergence, p, q, alpha=INF) + 1e-9)
+
+
+# --- streaming metrics --------------------------------------------------------------------------
+
+METRICS = {"HellingerDistance": "hellinger", "TotalVariationDistance": "total_variation"}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_streaming_metric_equals_the_function_on_the_concatenation(xp, name, reduction):
+    rng = np.random.default_rng(9)
+    batches = [_pairs(rng, (rows, 5)) for rows in (3, 1, 4)]
+    first, second = getattr(kldiv, name)(reduction=reduction), getattr(kldiv, name)()
+    for p, q in batches[:2]:
+        first.update(xp.asarray(p), xp.asarray(q))
+    second.update(*(xp.asarray(x) for x in batches[2]))
+    p_all, q_all = (np.concatenate([batch[i] for batch in batches]) for i in (0, 1))
+    expected = getattr(kldiv, METRICS[name])(
+        xp.asarray(p_all), xp.asarray(q_all), reduction=reduction
+    )
+    if reduction == "mean":
+        assert_close(first.merge(second).compute(), to_numpy(expected), rtol=1e-13)
+    else:
+        for p, q in batches[2:]:
+            first.update(xp.asarray(p), xp.asarray(q))
+        assert_close(first.compute(), to_numpy(expected), rtol=1e-13)

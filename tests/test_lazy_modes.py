@@ -185,6 +185,8 @@ FDIV: dict[str, Entry] = {
     ),
 }
 DISCRETE.update(FDIV)
+DISCRETE.update(_metric_runs(kldiv.HellingerDistance))
+DISCRETE.update(_metric_runs(kldiv.TotalVariationDistance))
 
 # --- kldiv.gaussian ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ caller's library, on the caller's device, in the caller's dtype.
 """
 
 from . import distributions, gaussian, testing
+from ._fdiv_metrics import HellingerDistance, TotalVariationDistance
 from ._validate import set_validate_args
 from .discrete import (
     KLDivLoss,
@@ -38,10 +39,12 @@ from .gaussian import kl_mvn, kl_normal, kl_standard_normal
 from .metrics import JensenShannonDivergence, KLDivergence, MetricState
 
 __all__ = [
+    "HellingerDistance",
     "JensenShannonDivergence",
     "KLDivLoss",
     "KLDivergence",
     "MetricState",
+    "TotalVariationDistance",
     "alpha_divergence",
     "bhattacharyya_coefficient",
     "bhattacharyya_distance",

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._array import Array, Namespace
+from ._array import Array, Context, Namespace
 from ._blocked import blocked_rows
 from ._elementwise import log_or_neg_inf
 from ._reduce import reduce_rows
@@ -33,6 +33,7 @@ __all__ = [
     "log_probabilities",
     "probabilities",
     "reverse_kl_kernel",
+    "row_step",
 ]
 
 Kernel = Callable[..., Array]
@@ -86,6 +87,17 @@ def _checked(
     return rows if log_prob else _nan_where_invalid(xp, rows, axis, p, q)
 
 
+def row_step(kernel: Kernel) -> Callable[[Context, Array, Array, int, bool], Array]:
+    """``kernel`` as a row step ``(context, p, q, axis, log_prob) -> rows`` on prepared arrays,
+    a block of rows at a time (what the metric classes accumulate)."""
+
+    def step(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> Array:
+        xp = context.xp
+        return blocked_rows(xp, functools.partial(_checked, kernel, xp, log_prob), (p, q), axis)
+
+    return step
+
+
 def divergence(
     kernel: Kernel,
     p: Any,
@@ -101,10 +113,8 @@ def divergence(
     Rows with a negative probability (or none at all) are NaN.
     """
     context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
-    xp = context.xp
-    step = functools.partial(_checked, kernel, xp, log_prob)
-    rows = _in_base(context, blocked_rows(xp, step, (p, q), axis), base)
-    return context.finish(reduce_rows(xp, rows, reduction))
+    rows = _in_base(context, row_step(kernel)(context, p, q, axis, log_prob), base)
+    return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
 def check_number(
