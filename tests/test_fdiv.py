@@ -204,6 +204,28 @@ def test_alpha_tsallis_and_power_singular_orders_are_kl(xp):
     )
 
 
+def test_power_families_keep_their_digits_near_equal_rows(xp):
+    """At P ≈ Q (relative 1e-9) the power sums lose nothing to cancellation: the identities
+    with the squared forms of Hellinger and Pearson hold to 1e-6 at divergences near 1e-19."""
+    rng = np.random.default_rng(10)
+    p = rng.dirichlet(np.ones(40), size=3)
+    q = _normalized(p * (1 + 1e-9 * rng.standard_normal(p.shape)))
+    p, q = xp.asarray(p), xp.asarray(q)
+    hellinger_squared = to_numpy(kldiv.hellinger_squared(p, q, reduction="none"))
+    pearson = to_numpy(kldiv.chi2(p, q, reduction="none"))
+    close = {"rtol": 1e-6, "atol": 0}
+    assert_close(
+        kldiv.renyi_divergence(p, q, alpha=0.5, reduction="none"),
+        -2 * np.log1p(-hellinger_squared),
+        **close,
+    )
+    assert_close(
+        kldiv.alpha_divergence(p, q, alpha=0.0, reduction="none"), 4 * hellinger_squared, **close
+    )
+    assert_close(kldiv.power_divergence(p, q, lambda_=1, reduction="none"), pearson, **close)
+    assert_close(kldiv.tsallis_divergence(p, q, q_index=2, reduction="none"), pearson, **close)
+
+
 def test_f_divergence_conventions_at_zeros(xp):
     p, q = xp.asarray([[0.5, 0.5, 0.0]]), xp.asarray([[0.25, 0.25, 0.5]])
     kl = kldiv.f_divergence(p, q, lambda t: t * xp.log(t), f_at_zero=0.0)

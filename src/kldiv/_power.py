@@ -1,7 +1,8 @@
-"""The power families Σ P^a Q^b: Rényi, Tsallis, Amari's α and Cressie–Read's λ divergences.
+"""The power families Σ P^a Q^(1-a): Rényi, Tsallis, Amari's α and Cressie–Read's λ.
 
-Each is computed from ``log Σ P^a Q^b`` (:func:`kldiv._elementwise.log_power_sum`, a
-log-sum-exp), and each is KL at its singular orders, where the formula is 0/0.
+Each is computed from the power sum S: its logarithm by a log-sum-exp (no overflow), and near
+S = 1 (P ≈ Q) S - 1 from terms of second order in log(P / Q), as accurate as the KL of the rows
+(:func:`kldiv._elementwise.power_sum_near_one`). Each is KL at its singular orders.
 """
 
 from __future__ import annotations
@@ -18,17 +19,19 @@ from ._divergence_rows import (
     log_probabilities,
     reverse_kl_kernel,
 )
-from ._elementwise import log_power_sum
+from ._elementwise import power_sum_near_one
 
 __all__ = ["alpha_divergence", "power_divergence", "renyi_divergence", "tsallis_divergence"]
 
 
-def _log_power_sum(
-    xp: Namespace, log_prob: bool, p: Array, q: Array, axis: int, a: float, b: float
-) -> Array:
+def _power_sum(
+    xp: Namespace, log_prob: bool, p: Array, q: Array, axis: int, a: float
+) -> tuple[Array, Array]:
+    """(log S, S - 1) of S = Σ P^a Q^(1-a), accurate near S = 1 (see
+    :func:`kldiv._elementwise.power_sum_near_one`)."""
     log_p = log_probabilities(xp, p, axis, log_prob)
     log_q = log_probabilities(xp, q, axis, log_prob)
-    return log_power_sum(xp, log_p, log_q, a, b, axis)
+    return power_sum_near_one(xp, log_p, log_q, a, axis, normalized=not log_prob)
 
 
 def _renyi_rows(
@@ -40,7 +43,7 @@ def _renyi_rows(
         no_mass = log_p == -xp.inf
         ratio = xp.where(no_mass, xp.zeros_like(log_p), log_p) - log_q
         return xp.max(xp.where(no_mass, -xp.inf, ratio), axis=axis)
-    return _log_power_sum(xp, log_prob, p, q, axis, alpha, 1 - alpha) / (alpha - 1)
+    return _power_sum(xp, log_prob, p, q, axis, alpha)[0] / (alpha - 1)
 
 
 @documented
@@ -99,8 +102,7 @@ def renyi_divergence(
 def _tsallis_rows(
     xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int, q_index: float
 ) -> Array:
-    log_sum = _log_power_sum(xp, log_prob, p, q, axis, q_index, 1 - q_index)
-    return xp.expm1(log_sum) / (q_index - 1)
+    return _power_sum(xp, log_prob, p, q, axis, q_index)[1] / (q_index - 1)
 
 
 @documented
@@ -150,8 +152,7 @@ def tsallis_divergence(
 def _alpha_rows(
     xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int, alpha: float
 ) -> Array:
-    log_sum = _log_power_sum(xp, log_prob, p, q, axis, (1 - alpha) / 2, (1 + alpha) / 2)
-    return -4 * xp.expm1(log_sum) / (1 - alpha * alpha)
+    return -4 * _power_sum(xp, log_prob, p, q, axis, (1 - alpha) / 2)[1] / (1 - alpha * alpha)
 
 
 @documented
@@ -217,8 +218,7 @@ LAMBDA_NAMES = {
 def _cressie_read_rows(
     xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int, lambda_: float
 ) -> Array:
-    log_sum = _log_power_sum(xp, log_prob, p, q, axis, 1 + lambda_, -lambda_)
-    return 2 * xp.expm1(log_sum) / (lambda_ * (lambda_ + 1))
+    return 2 * _power_sum(xp, log_prob, p, q, axis, 1 + lambda_)[1] / (lambda_ * (lambda_ + 1))
 
 
 def _doubled(kernel: Any, xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int) -> Array:
