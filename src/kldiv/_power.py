@@ -61,8 +61,9 @@ def renyi_divergence(
 ) -> Array:
     """Rényi divergence of order α: 1/(α - 1) log Σ P^α Q^(1-α), for α in [0, ∞].
 
-    Computed in log space (a log-sum-exp of α log P + (1 - α) log Q). Orders: α = 1 is KL,
-    α = ∞ is log max P/Q over the support of P, α = 0 is -log Q(supp P), α = ½ is twice the
+    Computed in log space (a log-sum-exp of α log P + (1 - α) log Q), and near P = Q from
+    terms of second order in log(P / Q), so small divergences keep their digits. Orders: α = 1
+    is KL, α = ∞ is log max P/Q over the support of P, α = 0 is -log Q(supp P), α = ½ is twice the
     Bhattacharyya distance. Terms with P = 0 contribute 0; Q = 0 < P gives +inf for α ≥ 1
     and a 0 term below (the divergence stays finite unless the supports are disjoint).
 
