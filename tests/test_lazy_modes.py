@@ -182,6 +182,48 @@ DISCRETE: dict[str, Entry] = {
     **_metric_runs(kldiv.JensenShannonDivergence),
 }
 
+# --- the f-divergence family -------------------------------------------------------------------
+
+
+def _samples(rng: np.random.Generator) -> Arrays:
+    return rng.normal(size=7), rng.normal(size=5), rng.uniform(size=7), rng.uniform(size=5)
+
+
+def _pearson_f(t: Any) -> Any:
+    return (t - 1) ** 2
+
+
+FDIV: dict[str, Entry] = {
+    "hellinger": Entry(lambda p, q: kldiv.hellinger(p, q, reduction="none"), _rows(2)),
+    "hellinger_squared": Entry(kldiv.hellinger_squared, _rows(2)),
+    "total_variation": Entry(lambda p, q: kldiv.total_variation(p, q, reduction="sum"), _rows(2)),
+    "chi2": Entry(lambda p, q: kldiv.chi2(p, q, kind="neyman"), _rows(2)),
+    "renyi_divergence": Entry(
+        lambda p, q: (
+            kldiv.renyi_divergence(p, q, alpha=2.0, reduction="none"),
+            kldiv.renyi_divergence(p, q, alpha=float("inf")),
+        ),
+        _rows(2),
+    ),
+    "alpha_divergence": Entry(lambda p, q: kldiv.alpha_divergence(p, q, alpha=0.5), _rows(2)),
+    "bhattacharyya_coefficient": Entry(kldiv.bhattacharyya_coefficient, _rows(2)),
+    "bhattacharyya_distance": Entry(kldiv.bhattacharyya_distance, _rows(2)),
+    "tsallis_divergence": Entry(lambda p, q: kldiv.tsallis_divergence(p, q, q_index=2.0), _rows(2)),
+    "power_divergence": Entry(lambda p, q: kldiv.power_divergence(p, q, lambda_=-0.5), _rows(2)),
+    "psi": Entry(lambda p, q: kldiv.psi(p, q, base=2), _rows(2)),
+    "f_divergence": Entry(lambda p, q: kldiv.f_divergence(p, q, _pearson_f), _rows(2)),
+    "wasserstein_1d": Entry(
+        lambda u, v, u_weights, v_weights: (
+            kldiv.wasserstein_1d(u, v, u_weights, v_weights),
+            kldiv.wasserstein_1d(u, v, p=2),
+        ),
+        _samples,
+    ),
+}
+DISCRETE.update(FDIV)
+DISCRETE.update(_metric_runs(kldiv.HellingerDistance))
+DISCRETE.update(_metric_runs(kldiv.TotalVariationDistance))
+
 # --- kldiv.gaussian ---------------------------------------------------------------------------
 
 GAUSSIAN: dict[str, Entry] = {

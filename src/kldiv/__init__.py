@@ -6,6 +6,7 @@ caller's library, on the caller's device, in the caller's dtype.
 """
 
 from . import distributions, gaussian, testing
+from ._fdiv_metrics import HellingerDistance, TotalVariationDistance
 from ._validate import set_validate_args
 from .discrete import (
     KLDivLoss,
@@ -20,20 +21,44 @@ from .discrete import (
     rel_entr,
 )
 from .estimators import ESTIMATOR_PRESETS, EstimatorPreset, kl_estimate
+from .fdiv import (
+    alpha_divergence,
+    bhattacharyya_coefficient,
+    bhattacharyya_distance,
+    chi2,
+    f_divergence,
+    hellinger,
+    hellinger_squared,
+    power_divergence,
+    psi,
+    renyi_divergence,
+    total_variation,
+    tsallis_divergence,
+    wasserstein_1d,
+)
 from .gaussian import kl_mvn, kl_normal, kl_standard_normal
 from .metrics import JensenShannonDivergence, KLDivergence, MetricState
 
 __all__ = [
     "ESTIMATOR_PRESETS",
     "EstimatorPreset",
+    "HellingerDistance",
     "JensenShannonDivergence",
     "KLDivLoss",
     "KLDivergence",
     "MetricState",
+    "TotalVariationDistance",
+    "alpha_divergence",
+    "bhattacharyya_coefficient",
+    "bhattacharyya_distance",
+    "chi2",
     "cross_entropy",
     "distributions",
     "entropy",
+    "f_divergence",
     "gaussian",
+    "hellinger",
+    "hellinger_squared",
     "jeffreys",
     "js_distance",
     "js_divergence",
@@ -44,9 +69,15 @@ __all__ = [
     "kl_mvn",
     "kl_normal",
     "kl_standard_normal",
+    "power_divergence",
+    "psi",
     "rel_entr",
+    "renyi_divergence",
     "set_validate_args",
     "testing",
+    "total_variation",
+    "tsallis_divergence",
+    "wasserstein_1d",
 ]
 
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ q`` gives +inf, a row with a negative probability or without support gives NaN.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,15 +18,24 @@ from ._array import Array, Context, Namespace, broadcast_shapes, normalize_axis,
 from ._blocked import blocked_rows
 from ._elementwise import log_midpoint, xlog_ratio, xlog_ratio_log, xlogy
 from ._fast import fast_kernel
-from ._validate import check_finite_or_neg_inf, check_nonnegative, resolve_validate_args
+from ._validate import (
+    check_finite_or_neg_inf,
+    check_nonnegative,
+    check_positive_number,
+    resolve_validate_args,
+)
 
 __all__ = [
     "broadcast_named",
     "check_values",
     "cross_entropy_rows",
     "entropy_rows",
+    "in_base",
     "js_rows",
     "kl_rows",
+    "kl_rows_of_logs",
+    "kl_rows_of_probs",
+    "nan_where_invalid",
     "prepare_rows",
 ]
 
@@ -65,7 +75,7 @@ def _normalized(xp: Namespace, probs: Array, axis: int) -> Array:
     return probs / xp.sum(probs, axis=axis, keepdims=True)
 
 
-def _nan_where_invalid(xp: Namespace, rows: Array, axis: int, p: Array, q: Array) -> Array:
+def nan_where_invalid(xp: Namespace, rows: Array, axis: int, p: Array, q: Array) -> Array:
     """``rows`` with NaN for every row that holds a negative probability or has no support.
 
     The terms are NaN there already unless both p and q are negative or the row is empty (a
@@ -78,14 +88,14 @@ def _nan_where_invalid(xp: Namespace, rows: Array, axis: int, p: Array, q: Array
     return xp.where(invalid, xp.nan, rows)
 
 
-def _kl_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
+def kl_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
     sum_p = xp.sum(p, axis=axis, keepdims=True)
     sum_q = xp.sum(q, axis=axis, keepdims=True)
     rows = xp.sum(xlog_ratio(xp, p, q, sum_p, sum_q), axis=axis)
-    return _nan_where_invalid(xp, rows, axis, p, q)
+    return nan_where_invalid(xp, rows, axis, p, q)
 
 
-def _kl_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
+def kl_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
     return xp.sum(xlog_ratio_log(xp, log_p, log_q), axis=axis)
 
 
@@ -99,9 +109,9 @@ def kl_rows(context: Context, p: Array, q: Array, axis: int, log_prob: bool) -> 
     xp = context.xp
     kernel: Callable[..., Array]
     if log_prob:
-        kernel = functools.partial(_kl_rows_of_logs, xp)
+        kernel = functools.partial(kl_rows_of_logs, xp)
     else:
-        kernel = fast_kernel("kl_rows", xp, functools.partial(_kl_rows_of_probs, xp), (p, q))
+        kernel = fast_kernel("kl_rows", xp, functools.partial(kl_rows_of_probs, xp), (p, q))
     return blocked_rows(xp, kernel, (p, q), axis)
 
 
@@ -121,7 +131,7 @@ def cross_entropy_rows(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array
     """-Σ P log Q = -Σ P log q + log Σq: no normalised Q is formed, so none underflows."""
     sum_q = xp.sum(q, axis=axis)
     rows = xp.log(sum_q) - xp.sum(xlogy(xp, _normalized(xp, p, axis), q), axis=axis)
-    return _nan_where_invalid(xp, rows, axis, p, q)
+    return nan_where_invalid(xp, rows, axis, p, q)
 
 
 def _js_rows_of_logs(xp: Namespace, log_p: Array, log_q: Array, *, axis: int) -> Array:
@@ -134,4 +144,14 @@ def _js_rows_of_probs(xp: Namespace, p: Array, q: Array, *, axis: int) -> Array:
     probs_p, probs_q = _normalized(xp, p, axis), _normalized(xp, q, axis)
     m = (probs_p + probs_q) / 2
     rows = xp.sum(xlog_ratio(xp, probs_p, m) + xlog_ratio(xp, probs_q, m), axis=axis) / 2
-    return _nan_where_invalid(xp, rows, axis, p, q)
+    return nan_where_invalid(xp, rows, axis, p, q)
+
+
+def in_base(context: Context, values: Array, base: float | None) -> Array:
+    """``values`` (in nats) in ``base`` (None: nats); ``base`` must be positive, not 1."""
+    if base is None:
+        return values
+    check_positive_number("base", base)
+    if base == 1:
+        raise ValueError("base must not be 1")
+    return values / math.log(base)

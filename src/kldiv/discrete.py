@@ -8,11 +8,9 @@ Conventions at zeros, everywhere: a term with ``p = 0`` contributes 0 (even wher
 from __future__ import annotations
 
 import functools
-import math
 
 from ._array import (
     Array,
-    Context,
     Namespace,
     broadcast_shapes,
     ignore_fp_warnings,
@@ -35,6 +33,7 @@ from ._rows import (
     check_values,
     cross_entropy_rows,
     entropy_rows,
+    in_base,
     js_rows,
     kl_rows,
     prepare_rows,
@@ -56,15 +55,6 @@ __all__ = [
     "kl_divergence",
     "rel_entr",
 ]
-
-
-def _in_base(context: Context, values: Array, base: float | None) -> Array:
-    if base is None:
-        return values
-    check_positive_number("base", base)
-    if base == 1:
-        raise ValueError("base must not be 1")
-    return values / math.log(base)
 
 
 @ignore_fp_warnings
@@ -219,7 +209,7 @@ def entropy(
     else:
         context, (p,), axis = prepare_rows(axis, False, validate_args, p=p)
         rows = blocked_rows(context.xp, functools.partial(entropy_rows, context.xp), (p,), axis)
-    return context.finish(_in_base(context, rows, base))
+    return context.finish(in_base(context, rows, base))
 
 
 @ignore_fp_warnings
@@ -240,7 +230,7 @@ def cross_entropy(
     context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
     kernel = functools.partial(cross_entropy_rows, context.xp)
     rows = blocked_rows(context.xp, kernel, (p, q), axis)
-    return context.finish(_in_base(context, rows, base))
+    return context.finish(in_base(context, rows, base))
 
 
 @ignore_fp_warnings
@@ -265,7 +255,7 @@ def js_divergence(
     Array(1., dtype=array_api_strict.float64)
     """
     context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
-    rows = _in_base(context, js_rows(context, p, q, axis, log_prob), base)
+    rows = in_base(context, js_rows(context, p, q, axis, log_prob), base)
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 
@@ -288,7 +278,7 @@ def js_distance(
     """
     context, (p, q), axis = prepare_rows(axis, False, validate_args, p=p, q=q)
     xp = context.xp
-    divergence = _in_base(context, js_rows(context, p, q, axis, log_prob=False), base)
+    divergence = in_base(context, js_rows(context, p, q, axis, log_prob=False), base)
     return context.finish(sqrt_at_least_zero(xp, divergence))
 
 
