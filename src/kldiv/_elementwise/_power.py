@@ -22,6 +22,7 @@ def log_power_sum(
     and ``Σ x^0 y`` is the mass of y on the support of x. NaN propagates.
 
     >>> import array_api_strict as xp
+    >>> from kldiv._elementwise import log_or_neg_inf
     >>> log_x = log_or_neg_inf(xp, xp.asarray([0.5, 0.5, 0.0]))
     >>> log_y = log_or_neg_inf(xp, xp.asarray([0.25, 0.25, 0.5]))
     >>> xp.exp(log_power_sum(xp, log_x, log_y, 0.0, 1.0, axis=0))
