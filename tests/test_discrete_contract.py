@@ -149,7 +149,7 @@ def test_complex_inputs_are_a_type_error(xp):
 def test_non_numeric_inputs_are_a_type_error():
     with pytest.raises(TypeError, match="p has non-numeric dtype"):
         kldiv.kl_divergence(np.array([["a", "b"]]), np.ones((1, 2)))
-    with pytest.raises(TypeError, match="q must be an array or a real number"):
+    with pytest.raises(TypeError, match="q must be an array, .* q is a str"):
         kldiv.kl_divergence(np.ones((1, 2)), "uniform")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,10 +83,6 @@ def _is_array(value: Any) -> bool:
 
 def _namespace(named: dict[str, Any]) -> Namespace:
     arrays = {name: value for name, value in named.items() if _is_array(value)}
-    if not arrays:
-        raise TypeError(
-            f"expected at least one array among {', '.join(named)}; got only Python scalars"
-        )
     try:
         return compat.array_namespace(*arrays.values())
     except TypeError as error:
@@ -94,6 +91,41 @@ def _namespace(named: dict[str, Any]) -> Namespace:
             for name, value in arrays.items()
         )
         raise TypeError(f"arrays from different libraries cannot be mixed ({kinds})") from error
+
+
+_ACCEPTED = "an array, a (nested) list or tuple of real numbers, or a real number"
+
+
+def _check_array_like(name: str, value: Any) -> None:
+    """A ``TypeError`` or ``ValueError`` naming ``name`` unless ``value`` is an array, a real
+    number or a rectangular nested list/tuple of real numbers."""
+    if _is_array(value) or isinstance(value, numbers.Real):
+        return
+    kind = type(value).__name__
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{name} must be {_ACCEPTED}; {name} is a {kind}")
+    try:
+        dtype = np.asarray(value).dtype
+    except ValueError as error:
+        raise ValueError(
+            f"{name} is a ragged {kind}: its nested sequences must all have the same length"
+        ) from error
+    except TypeError as error:
+        raise TypeError(f"{name} is a {kind} that is not numeric: {error}") from error
+    if dtype.kind == "c":
+        raise TypeError(f"{name} is a {kind} of complex numbers; only real inputs are supported")
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{name} is a {kind} that is not numeric; it must be {_ACCEPTED}")
+
+
+def _as_arrays(named: dict[str, Any]) -> dict[str, Any]:
+    """``named`` with lists and numbers as float64 NumPy arrays when none of them is an array
+    (as SciPy); unchanged otherwise (they then take the arrays' namespace, device and dtype)."""
+    for name, value in named.items():
+        _check_array_like(name, value)
+    if any(_is_array(value) for value in named.values()):
+        return named
+    return {name: np.asarray(value, dtype=np.float64) for name, value in named.items()}
 
 
 def _device(named: dict[str, Any], device_of: Callable[[Any], Any] = compat.device) -> Any:
@@ -115,9 +147,7 @@ def _device(named: dict[str, Any], device_of: Callable[[Any], Any] = compat.devi
 def _float_dtype(xp: Namespace, name: str, value: Any, device: Any) -> Any:
     """The floating dtype ``value`` computes in: integers and bools become the default float."""
     if not _is_array(value):
-        if isinstance(value, bool | int | float):
-            return None  # Python scalars take the arrays' dtype
-        raise TypeError(f"{name} must be an array or a real number, got {type(value).__name__}")
+        return None  # numbers and lists take the arrays' dtype
     dtype = value.dtype
     try:
         if xp.isdtype(dtype, "real floating"):
@@ -157,8 +187,10 @@ def prepare(**named: Any) -> tuple[Context, list[Array]]:
     """Resolve the namespace, device and dtypes of ``named`` arrays and convert them.
 
     Returns the :class:`Context` and the arguments, in order, as arrays of the compute dtype on
-    the common device (Python scalars included). No data is copied when nothing changes.
-    Arrays of one type and one floating dtype seen before take a cached path.
+    the common device. Python numbers and (nested) lists or tuples of numbers take the namespace,
+    device and floating dtype of the array arguments, or are float64 NumPy arrays when no
+    argument is an array. No data is copied when nothing changes. Arrays of one type and one
+    floating dtype seen before take a cached path; everything else takes the slow path.
     """
     values = list(named.values())
     key = (type(values[0]), getattr(values[0], "dtype", None))
@@ -173,6 +205,8 @@ def prepare(**named: Any) -> tuple[Context, list[Array]]:
         if compute_dtype == key[1]:
             return context, values
         return context, [xp.astype(value, compute_dtype) for value in values]
+    named = _as_arrays(named)
+    values = list(named.values())
     xp = _namespace(named)
     device = _device(named)
     dtypes = [_float_dtype(xp, name, value, device) for name, value in named.items()]
