@@ -321,6 +321,7 @@ NOT_LAZY = {
     "set_validate_args": "sets a global flag; runs no array code",
     "distributions.Distribution": "the base class: every family above exercises it",
     "distributions.register_kl": "registers a Python function; runs no array code",
+    "distributions.from_torch": "reads torch.distributions objects (torch tensors only)",
     "testing.*": "test helpers: they read values back to the host by design",
 }
 

@@ -1,7 +1,8 @@
 """Closed-form KL divergences between parametric families, on arrays of any array-API library.
 
 Families are named and parameterised as in ``torch.distributions``; :func:`kl_divergence` picks
-the most specific registered pair; :func:`register_kl` adds users' own. Every pair torch
+the most specific registered pair (it also takes ``torch.distributions`` objects, converted by
+:func:`from_torch`); :func:`register_kl` adds users' own. Every pair torch
 registers is here, with torch's values where torch is right, plus pairs torch lacks.
 
 Precision: every pair computes in float64 where the library has it on the parameters' device
@@ -38,6 +39,7 @@ from ._families import (
     VonMises,
     Weibull,
 )
+from ._from_torch import from_torch
 from ._multivariate import (
     Categorical,
     Dirichlet,
@@ -78,6 +80,7 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "from_torch",
     "kl_divergence",
     "register_kl",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from .._array import Array, Context, broadcast_shapes
 from ._base import Distribution
+from ._from_torch import from_torch, is_torch_distribution
 
 __all__ = [
     "check_event_shapes",
@@ -145,6 +146,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Array:
     ----------
     p, q : Distribution
         Families of one array library and device; their batch shapes broadcast.
+        ``torch.distributions`` objects are converted on entry by :func:`from_torch`.
 
     Returns
     -------
@@ -164,6 +166,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Array:
     >>> kl_divergence(Normal(xp.asarray([0.0, 1.0]), 1.0), Normal(0.0, xp.asarray(2.0)))
     Array([0.31814718, 0.44314718], dtype=array_api_strict.float64)
     """
+    p, q = (from_torch(dist) if is_torch_distribution(dist) else dist for dist in (p, q))
     for name, dist in (("p", p), ("q", q)):
         if not isinstance(dist, Distribution):
             raise TypeError(f"{name} must be a kldiv distribution, got {type(dist).__name__}")

@@ -1,0 +1,110 @@
+"""``torch.distributions`` objects as kldiv families, sharing their tensors.
+
+torch is never imported here: a torch distribution is recognised by its class's module name, and
+its parameters are read as attributes. A family converts to the kldiv class of the same name
+with the same parameters: each declared parameter is read from the torch object, and of
+alternative parameterisations (``probs``/``logits``, ``covariance_matrix``/``precision_matrix``/
+``scale_tril``) the one the object holds, in the order the kldiv class declares them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._base import Distribution, Option, Param
+
+__all__ = ["from_torch", "is_torch_distribution"]
+
+
+def is_torch_distribution(value: Any) -> bool:
+    """True when ``value`` is an instance of a ``torch.distributions`` class."""
+    return type(value).__module__.startswith("torch.distributions")
+
+
+def _kldiv_family(name: str) -> type[Distribution] | None:
+    from kldiv import distributions
+
+    family = getattr(distributions, name, None) if name in distributions.__all__ else None
+    if isinstance(family, type) and issubclass(family, Distribution) and family is not Distribution:
+        return family
+    return None
+
+
+def _held(dist: Any) -> dict[str, Any]:
+    """The attributes ``dist`` holds, with those of the torch distributions it wraps (torch's
+    ``OneHotCategorical`` holds its parameters in a ``Categorical``)."""
+    held: dict[str, Any] = {}
+    for value in vars(dist).values():
+        if is_torch_distribution(value):
+            held.update(vars(value))
+    return held | vars(dist)
+
+
+def _parameters(dist: Any, family: type[Distribution]) -> dict[str, Any]:
+    """The arguments of ``family`` read from the torch object ``dist``."""
+    held = _held(dist)
+    arguments: dict[str, Any] = {}
+    alternative_given = False
+    for argument in family._arguments:
+        name = argument.name
+        if isinstance(argument, Param) and argument.alternative:
+            if not alternative_given and name in held:
+                arguments[name] = held[name]
+                alternative_given = True
+        elif isinstance(argument, Option):
+            arguments[name] = held[name] if name in held else held[f"_{name}"]
+        else:
+            arguments[name] = getattr(dist, name)
+    return arguments
+
+
+def from_torch(dist: Any) -> Distribution:
+    """The kldiv family equal to a ``torch.distributions`` object, sharing its tensors.
+
+    Parameters
+    ----------
+    dist : torch.distributions.Distribution
+        A family kldiv also has (same name and parameters), an ``Independent`` of one, or a
+        ``MultivariateNormal`` (built from the parameterisation it holds, usually the one it was
+        built with) or ``LowRankMultivariateNormal``.
+
+    Returns
+    -------
+    Distribution
+        The kldiv family with the same parameters: the same tensors, except where kldiv computes
+        them (torch's ``Chi2`` holds ``concentration``, so ``df`` is computed from it; the
+        categorical families normalise ``probs``, as torch does). Value checks follow the torch
+        object's ``validate_args``.
+
+    Raises
+    ------
+    NotImplementedError
+        For a torch family kldiv does not have (the message names it).
+    TypeError
+        When ``dist`` is not a ``torch.distributions`` object.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from kldiv.distributions import from_torch
+    >>> from_torch(torch.distributions.Normal(torch.tensor([0.0, 1.0]), 2.0)).batch_shape
+    (2,)
+    """
+    if not is_torch_distribution(dist):
+        raise TypeError(
+            f"dist must be a torch.distributions object, got {type(dist).__module__}."
+            f"{type(dist).__name__}"
+        )
+    name = type(dist).__name__
+    validate_args = getattr(dist, "_validate_args", None)
+    if name == "Independent":
+        base = from_torch(dist.base_dist)
+        ndims = dist.reinterpreted_batch_ndims
+        return _kldiv_family(name)(base, ndims, validate_args=validate_args)  # type: ignore[misc]
+    family = _kldiv_family(name)
+    if family is None:
+        raise NotImplementedError(
+            f"torch.distributions.{name} has no kldiv counterpart; the families kldiv converts "
+            "are those of kldiv.distributions"
+        )
+    return family(**_parameters(dist, family), validate_args=validate_args)
