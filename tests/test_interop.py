@@ -116,6 +116,18 @@ def test_distribution_parameters_may_be_python_numbers_and_lists():
     )
 
 
+@pytest.mark.parametrize(
+    ("loc", "error", "message"),
+    [
+        ("zero", TypeError, "Normal: loc must be an array.*loc is a str"),
+        ([[0.0], [1.0, 2.0]], ValueError, "Normal: loc is a ragged list"),
+    ],
+)
+def test_bad_distribution_parameters_name_the_family_and_the_parameter(loc, error, message):
+    with pytest.raises(error, match=message):
+        kd.Normal(loc, 1.0)
+
+
 # --- torch.distributions objects ------------------------------------------------------------
 
 

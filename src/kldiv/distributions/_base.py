@@ -7,7 +7,8 @@ alternative=True)``, and non-array settings as ``lims = Option((0.499, 0.501))``
 declaration drives, on construction:
 
 * conversion: one :func:`kldiv._array.prepare` call for all given parameters (namespace, device,
-  compute dtype: float32 for 16-bit inputs);
+  compute dtype: float32 for 16-bit inputs); Python numbers and lists take the namespace of the
+  array parameters, or are float64 NumPy arrays when none is an array;
 * shapes: the batch shape is the broadcast of each parameter without its ``event_ndim`` trailing
   axes, and every parameter is broadcast to it (always checked, ``ValueError`` naming them);
 * values: each given parameter must satisfy its constraint when ``validate_args`` is on (the
@@ -232,7 +233,10 @@ class Distribution:
     def _assemble(self, params: dict[str, Any], validate: bool) -> None:
         """Convert, broadcast and check the given ``params``, then store them."""
         given = self._given_arguments(params)
-        context, arrays = prepare(**{name: params[name] for name in given})
+        try:
+            context, arrays = prepare(**{name: params[name] for name in given})
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{type(self).__name__}: {error}") from error
         self._store(_context=context, _given=tuple(given))
         self._broadcast(dict(zip(given, arrays, strict=True)))
         self._check_shapes()
