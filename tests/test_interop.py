@@ -191,6 +191,17 @@ def test_multivariate_normal_keeps_the_parameterisation_it_was_built_with(parame
     assert_close(ours.scale_tril, tril, rtol=1e-10, atol=1e-12)
 
 
+def test_the_given_alternative_is_kept_after_torch_computed_the_others():
+    logits = torch.tensor([-40.0, 0.0, 3.0], dtype=torch.float64)
+    bernoulli = torch.distributions.Bernoulli(logits=logits)
+    bernoulli.probs  # torch computes and keeps probs
+    assert kd.from_torch(bernoulli)._given_names() == ("logits",)
+    loc, covariance = _tensors(sample("MultivariateNormal", rng_for("mvn-read"), (2,)))
+    normal = torch.distributions.MultivariateNormal(loc, covariance_matrix=covariance)
+    normal.scale_tril  # torch computes and keeps scale_tril
+    assert kd.from_torch(normal)._given_names() == ("loc", "scale_tril")
+
+
 def _pairs() -> list[tuple[str, str]]:
     shared = set(_shared_families())
     chosen = [pair for pair in torch_pairs() if set(pair) <= shared]

@@ -4,7 +4,7 @@ torch is never imported here: a torch distribution is recognised by its class's 
 its parameters are read as attributes. A family converts to the kldiv class of the same name
 with the same parameters: each declared parameter is read from the torch object, and of
 alternative parameterisations (``probs``/``logits``, ``covariance_matrix``/``precision_matrix``/
-``scale_tril``) the one the object holds, in the order the kldiv class declares them.
+``scale_tril``) the one the object was built with where torch records it, else ``scale_tril``.
 """
 
 from __future__ import annotations
@@ -40,17 +40,34 @@ def _held(dist: Any) -> dict[str, Any]:
     return held | vars(dist)
 
 
+def _alternative(held: dict[str, Any], names: list[str]) -> str | None:
+    """Which of the alternative parameters ``names`` to read: the one torch was given (its
+    ``_param``), else ``scale_tril`` (from which torch computes the others), else the first
+    held. torch computes the others on first read and keeps them, so several may be held."""
+    candidates = [name for name in names if name in held]
+    given = [name for name in candidates if held[name] is held.get("_param")]
+    if given:
+        return given[0]
+    if "scale_tril" in candidates:
+        return "scale_tril"
+    return candidates[0] if candidates else None
+
+
 def _parameters(dist: Any, family: type[Distribution]) -> dict[str, Any]:
     """The arguments of ``family`` read from the torch object ``dist``."""
     held = _held(dist)
+    alternatives = [
+        argument.name
+        for argument in family._arguments
+        if isinstance(argument, Param) and argument.alternative
+    ]
+    chosen = _alternative(held, alternatives)
     arguments: dict[str, Any] = {}
-    alternative_given = False
     for argument in family._arguments:
         name = argument.name
-        if isinstance(argument, Param) and argument.alternative:
-            if not alternative_given and name in held:
+        if name in alternatives:
+            if name == chosen:
                 arguments[name] = held[name]
-                alternative_given = True
         elif isinstance(argument, Option):
             arguments[name] = held[name] if name in held else held[f"_{name}"]
         else:
