@@ -32,3 +32,20 @@ def test_arrays_of_two_libraries_are_a_type_error_after_caching():
     prepare(p=np.ones(2), q=np.ones(2))
     with pytest.raises(TypeError, match="different libraries"):
         prepare(p=np.ones(2), q=torch.ones(2, dtype=torch.float64))
+
+
+def test_lists_take_the_arrays_library_device_and_floating_dtype(xp):
+    dtype = getattr(xp, "float32", None) or xp.float64
+    probs = xp.asarray([0.5, 0.25], dtype=dtype)
+    for _ in range(2):  # a list never takes the cached path
+        context, (counts, same) = prepare(counts=[[1, 2], (3, 4)], probs=probs)
+        assert same is probs
+        assert_close(counts, xp.asarray([[1.0, 2.0], [3.0, 4.0]], dtype=dtype))
+        assert context.dtype == dtype
+
+
+def test_lists_and_numbers_alone_are_float64_numpy():
+    context, (p, q) = prepare(p=[1, 2], q=3)
+    assert_close(p, np.asarray([1.0, 2.0]))
+    assert_close(q, np.float64(3.0))
+    assert context.dtype == np.float64
