@@ -3,7 +3,9 @@
 Every public function starts with :func:`prepare`, which turns its array arguments into one
 :class:`Context` (namespace, device, result dtype, compute dtype) plus the arguments converted to
 the compute dtype. Mixing libraries is a ``TypeError``, mixing devices a ``ValueError``; both name
-the arguments involved.
+the arguments involved. Python numbers and nested lists or tuples of numbers are accepted wherever
+an array is (they join the arrays' library, or NumPy float64 when there is no array); anything
+else is a ``TypeError`` that says what the argument is.
 """
 
 from __future__ import annotations

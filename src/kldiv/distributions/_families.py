@@ -1,8 +1,8 @@
 """Continuous families with scalar events, named and parameterised as in ``torch.distributions``.
 
 Each family is its parameters' declarations (:mod:`._base`); every constructor also takes the
-keyword ``validate_args``. Parameters may be arrays of any array-API library or Python numbers
-(at least one array); batch shapes broadcast.
+keyword ``validate_args``. Parameters may be arrays of any array-API library, Python numbers or
+lists (float64 NumPy when no parameter is an array); batch shapes broadcast.
 """
 
 from __future__ import annotations
