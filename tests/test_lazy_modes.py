@@ -322,6 +322,7 @@ NOT_LAZY = {
     "distributions.Distribution": "the base class: every family above exercises it",
     "distributions.register_kl": "registers a Python function; runs no array code",
     "distributions.from_torch": "reads torch.distributions objects (torch tensors only)",
+    "distributions.from_numpyro": "reads numpyro.distributions objects (concrete JAX arrays)",
     "testing.*": "test helpers: they read values back to the host by design",
 }
 

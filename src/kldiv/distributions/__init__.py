@@ -2,7 +2,7 @@
 
 Families are named and parameterised as in ``torch.distributions``; :func:`kl_divergence` picks
 the most specific registered pair (it also takes ``torch.distributions`` objects, converted by
-:func:`from_torch`); :func:`register_kl` adds users' own. Every pair torch
+:func:`from_torch`, :func:`from_numpyro`); :func:`register_kl` adds users' own. Every pair torch
 registers is here, with torch's values where torch is right, plus pairs torch lacks.
 
 Precision: every pair computes in float64 where the library has it on the parameters' device
@@ -39,6 +39,7 @@ from ._families import (
     VonMises,
     Weibull,
 )
+from ._from_numpyro import from_numpyro
 from ._from_torch import from_torch
 from ._multivariate import (
     Categorical,
@@ -80,6 +81,7 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "from_numpyro",
     "from_torch",
     "kl_divergence",
     "register_kl",

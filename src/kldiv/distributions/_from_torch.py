@@ -13,7 +13,7 @@ from typing import Any
 
 from ._base import Distribution, Option, Param
 
-__all__ = ["from_torch", "is_torch_distribution"]
+__all__ = ["from_torch", "is_torch_distribution", "kldiv_family"]
 
 
 def is_torch_distribution(value: Any) -> bool:
@@ -21,7 +21,8 @@ def is_torch_distribution(value: Any) -> bool:
     return type(value).__module__.startswith("torch.distributions")
 
 
-def _kldiv_family(name: str) -> type[Distribution] | None:
+def kldiv_family(name: str) -> type[Distribution] | None:
+    """kldiv's family class named ``name``, or None."""
     from kldiv import distributions
 
     family = getattr(distributions, name, None) if name in distributions.__all__ else None
@@ -117,8 +118,8 @@ def from_torch(dist: Any) -> Distribution:
     if name == "Independent":
         base = from_torch(dist.base_dist)
         ndims = dist.reinterpreted_batch_ndims
-        return _kldiv_family(name)(base, ndims, validate_args=validate_args)  # type: ignore[misc]
-    family = _kldiv_family(name)
+        return kldiv_family(name)(base, ndims, validate_args=validate_args)  # type: ignore[misc]
+    family = kldiv_family(name)
     if family is None:
         raise NotImplementedError(
             f"torch.distributions.{name} has no kldiv counterpart; the families kldiv converts "

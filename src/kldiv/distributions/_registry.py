@@ -16,6 +16,7 @@ from typing import Any
 
 from .._array import Array, Context, broadcast_shapes
 from ._base import Distribution
+from ._from_numpyro import from_numpyro, is_numpyro_distribution
 from ._from_torch import from_torch, is_torch_distribution
 
 __all__ = [
@@ -139,6 +140,15 @@ def _joint_context(p: Distribution, q: Distribution) -> Context:
     return Context(xp, device, dtype, compute_dtype)
 
 
+def _converted(dist: Any) -> Any:
+    """A torch or NumPyro distribution object as kldiv's family; anything else unchanged."""
+    if is_torch_distribution(dist):
+        return from_torch(dist)
+    if is_numpyro_distribution(dist):
+        return from_numpyro(dist)
+    return dist
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Array:
     """KL(p ‖ q) = E_p[log p(x) − log q(x)] in closed form, for two parameter containers.
 
@@ -146,7 +156,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Array:
     ----------
     p, q : Distribution
         Families of one array library and device; their batch shapes broadcast.
-        ``torch.distributions`` objects are converted on entry by :func:`from_torch`.
+        ``torch.distributions`` and ``numpyro.distributions`` objects are converted on entry
+        by :func:`from_torch` and :func:`from_numpyro`.
 
     Returns
     -------
@@ -166,7 +177,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Array:
     >>> kl_divergence(Normal(xp.asarray([0.0, 1.0]), 1.0), Normal(0.0, xp.asarray(2.0)))
     Array([0.31814718, 0.44314718], dtype=array_api_strict.float64)
     """
-    p, q = (from_torch(dist) if is_torch_distribution(dist) else dist for dist in (p, q))
+    p, q = (_converted(dist) for dist in (p, q))
     for name, dist in (("p", p), ("q", q)):
         if not isinstance(dist, Distribution):
             raise TypeError(f"{name} must be a kldiv distribution, got {type(dist).__name__}")

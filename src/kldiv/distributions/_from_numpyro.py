@@ -1,0 +1,92 @@
+"""``numpyro.distributions`` objects as kldiv families, on their JAX arrays.
+
+NumPyro is never imported here: its distributions are recognised by their class's module name
+and read as attributes. NumPyro splits the families with two parameterisations into classes
+(``BernoulliProbs``/``BernoulliLogits``, ...): the suffix says which parameter to read. A
+``MultivariateNormal`` converts through its ``scale_tril``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._base import Distribution, Param
+from ._from_torch import kldiv_family
+
+__all__ = ["from_numpyro", "is_numpyro_distribution"]
+
+_ALTERNATIVE_SUFFIXES = {"Probs": "probs", "Logits": "logits"}
+
+
+def is_numpyro_distribution(value: Any) -> bool:
+    """True when ``value`` is an instance of a ``numpyro.distributions`` class."""
+    return type(value).__module__.startswith("numpyro.distributions")
+
+
+def _family_and_alternative(class_name: str) -> tuple[str, str | None]:
+    """kldiv's family name and the alternative parameter a NumPyro class name says."""
+    for suffix, parameter in _ALTERNATIVE_SUFFIXES.items():
+        if class_name.endswith(suffix):
+            return class_name.removesuffix(suffix), parameter
+    return class_name, "scale_tril" if class_name == "MultivariateNormal" else None
+
+
+def from_numpyro(dist: Any) -> Distribution:
+    """The kldiv family equal to a ``numpyro.distributions`` object, sharing its arrays.
+
+    Parameters
+    ----------
+    dist : numpyro.distributions.Distribution
+        A family kldiv also has (``BernoulliProbs`` and ``BernoulliLogits`` are kldiv's
+        ``Bernoulli``, and so on), an ``Independent`` of one, a ``MultivariateNormal`` (converted
+        through its ``scale_tril``) or a ``LowRankMultivariateNormal``.
+
+    Returns
+    -------
+    Distribution
+        The kldiv family with the same parameters, as JAX arrays (the same arrays where NumPyro
+        holds JAX arrays; NumPy ones are converted); value checks follow the NumPyro object's
+        ``validate_args``.
+
+    Raises
+    ------
+    NotImplementedError
+        For a NumPyro family kldiv does not have (the message names it).
+    TypeError
+        When ``dist`` is not a ``numpyro.distributions`` object.
+
+    Examples
+    --------
+    >>> import numpyro.distributions as nd
+    >>> from kldiv.distributions import from_numpyro, kl_divergence
+    >>> p = from_numpyro(nd.Normal(0.0, 1.0))
+    >>> float(kl_divergence(p, from_numpyro(nd.Normal(1.0, 1.0))))
+    0.5
+    """
+    if not is_numpyro_distribution(dist):
+        raise TypeError(
+            f"dist must be a numpyro.distributions object, got {type(dist).__module__}."
+            f"{type(dist).__name__}"
+        )
+    validate_args = getattr(dist, "_validate_args", None)
+    name, alternative = _family_and_alternative(type(dist).__name__)
+    if name == "Independent":
+        base = from_numpyro(dist.base_dist)
+        ndims = dist.reinterpreted_batch_ndims
+        return kldiv_family(name)(base, ndims, validate_args=validate_args)  # type: ignore[misc]
+    family = kldiv_family(name)
+    if family is None:
+        raise NotImplementedError(
+            f"numpyro.distributions.{type(dist).__name__} has no kldiv counterpart; the "
+            "families kldiv converts are those of kldiv.distributions"
+        )
+    import jax.numpy as jnp  # NumPyro keeps some parameters as NumPy arrays: make them JAX's
+
+    arguments = {}
+    for argument in family._arguments:
+        if not isinstance(argument, Param):
+            continue  # options keep kldiv's defaults: NumPyro has none of them
+        if argument.alternative and argument.name != alternative:
+            continue
+        arguments[argument.name] = jnp.asarray(getattr(dist, argument.name))
+    return family(**arguments, validate_args=validate_args)
