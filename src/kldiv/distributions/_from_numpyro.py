@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._base import Distribution, Param
-from ._from_torch import kldiv_family
+from ._from_torch import convert
 
 __all__ = ["from_numpyro", "is_numpyro_distribution"]
 
@@ -68,25 +68,25 @@ def from_numpyro(dist: Any) -> Distribution:
             f"dist must be a numpyro.distributions object, got {type(dist).__module__}."
             f"{type(dist).__name__}"
         )
-    validate_args = getattr(dist, "_validate_args", None)
     name, alternative = _family_and_alternative(type(dist).__name__)
-    if name == "Independent":
-        base = from_numpyro(dist.base_dist)
-        ndims = dist.reinterpreted_batch_ndims
-        return kldiv_family(name)(base, ndims, validate_args=validate_args)  # type: ignore[misc]
-    family = kldiv_family(name)
-    if family is None:
-        raise NotImplementedError(
-            f"numpyro.distributions.{type(dist).__name__} has no kldiv counterpart; the "
-            "families kldiv converts are those of kldiv.distributions"
-        )
-    import jax.numpy as jnp  # NumPyro keeps some parameters as NumPy arrays: make them JAX's
+    return convert(
+        dist,
+        "numpyro.distributions",
+        name,
+        lambda family: _parameters(dist, family, alternative),
+        from_numpyro,
+    )
 
-    arguments = {}
-    for argument in family._arguments:
-        if not isinstance(argument, Param):
-            continue  # options keep kldiv's defaults: NumPyro has none of them
-        if argument.alternative and argument.name != alternative:
-            continue
-        arguments[argument.name] = jnp.asarray(getattr(dist, argument.name))
-    return family(**arguments, validate_args=validate_args)
+
+def _parameters(dist: Any, family: type[Distribution], alternative: str | None) -> dict[str, Any]:
+    """The array parameters of ``family`` read from ``dist`` as JAX arrays (NumPyro keeps some
+    as NumPy arrays); of alternatives only ``alternative``. NumPyro has none of kldiv's
+    options, so they keep their defaults."""
+    import jax.numpy as jnp
+
+    return {
+        argument.name: jnp.asarray(getattr(dist, argument.name))
+        for argument in family._arguments
+        if isinstance(argument, Param)
+        and (not argument.alternative or argument.name == alternative)
+    }

@@ -9,11 +9,12 @@ alternative parameterisations (``probs``/``logits``, ``covariance_matrix``/``pre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._base import Distribution, Option, Param
 
-__all__ = ["from_torch", "is_torch_distribution", "kldiv_family"]
+__all__ = ["convert", "from_torch", "is_torch_distribution", "kldiv_family"]
 
 
 def is_torch_distribution(value: Any) -> bool:
@@ -113,16 +114,37 @@ def from_torch(dist: Any) -> Distribution:
             f"dist must be a torch.distributions object, got {type(dist).__module__}."
             f"{type(dist).__name__}"
         )
-    name = type(dist).__name__
+    return convert(
+        dist,
+        "torch.distributions",
+        type(dist).__name__,
+        lambda family: _parameters(dist, family),
+        from_torch,
+    )
+
+
+def convert(
+    dist: Any,
+    library: str,
+    name: str,
+    arguments: Callable[[type[Distribution]], dict[str, Any]],
+    recurse: Callable[[Any], Distribution],
+) -> Distribution:
+    """``dist``, an object of ``library``'s distributions, as the kldiv family ``name``.
+
+    ``arguments(family)`` reads the family's constructor arguments from ``dist``; an
+    ``Independent`` converts its base with ``recurse``. Value checks follow ``dist``'s
+    ``validate_args``; a family kldiv lacks is a ``NotImplementedError`` naming it.
+    """
     validate_args = getattr(dist, "_validate_args", None)
     if name == "Independent":
-        base = from_torch(dist.base_dist)
+        base = recurse(dist.base_dist)
         ndims = dist.reinterpreted_batch_ndims
         return kldiv_family(name)(base, ndims, validate_args=validate_args)  # type: ignore[misc]
     family = kldiv_family(name)
     if family is None:
         raise NotImplementedError(
-            f"torch.distributions.{name} has no kldiv counterpart; the families kldiv converts "
-            "are those of kldiv.distributions"
+            f"{library}.{type(dist).__name__} has no kldiv counterpart; the families kldiv "
+            "converts are those of kldiv.distributions"
         )
-    return family(**_parameters(dist, family), validate_args=validate_args)
+    return family(**arguments(family), validate_args=validate_args)
