@@ -39,6 +39,7 @@ from ._rows import (
     prepare_rows,
 )
 from ._validate import (
+    check_bool,
     check_positive_number,
     check_reduction,
 )
@@ -106,6 +107,7 @@ def kl_div(
     >>> kl_div(log_q, xp.asarray([[0.25, 0.75]]), reduction="batchmean")
     Array(0.13081204, dtype=array_api_strict.float64)
     """
+    check_bool("log_target", log_target)
     context, (log_q, p) = prepare(input=input, target=target)
     broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
     check_values(context, log_target, validate_args, target=p)

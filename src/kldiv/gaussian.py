@@ -9,7 +9,9 @@ diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.f
 
 from __future__ import annotations
 
-from ._array import Array, Context, broadcast_shapes, prepare
+import numbers
+
+from ._array import Array, Context, broadcast_shapes, ignore_fp_warnings, prepare
 from ._elementwise import expm1_minus_identity, kl_normal_log_ratio
 from ._linalg import diagonal, kl_mvn_from_cholesky
 from ._reduce import reduce_pointwise
@@ -19,6 +21,9 @@ __all__ = ["kl_mvn", "kl_normal", "kl_standard_normal"]
 
 
 def _check_clamp(clamp_min: float, clamp_max: float) -> None:
+    for name, value in (("clamp_min", clamp_min), ("clamp_max", clamp_max)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
     if not clamp_min <= clamp_max:
         raise ValueError(f"clamp_min={clamp_min!r} must be <= clamp_max={clamp_max!r}")
 
@@ -150,6 +155,7 @@ def _check_mvn_shapes(**arrays: Array) -> None:
             )
 
 
+@ignore_fp_warnings
 def kl_mvn(
     loc_p: Array,
     scale_tril_p: Array,

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._array import Array, Context, Namespace, broadcast_shapes, prepare
+from .._array import Array, Context, Namespace, broadcast_shapes, ignore_fp_warnings, prepare
 from .._validate import any_value, resolve_validate_args
 
 __all__ = [
@@ -163,6 +163,7 @@ class Distribution:
         parameters.append(inspect.Parameter("validate_args", keyword, default=None))
         cls.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
 
+    @ignore_fp_warnings
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bound = self.__signature__.bind(*args, **kwargs)  # type: ignore[attr-defined]
         bound.apply_defaults()
