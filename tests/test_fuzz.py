@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import collections
 import inspect
+import json
+import os
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -356,6 +359,15 @@ class Stats:
         self.states_changed = 0
         self.states_checked = 0
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calls": dict(self.calls),
+            "raised": [[name, kind, n] for (name, kind), n in self.raised.items()],
+            "mutated_inputs": self.mutated_inputs,
+            "states_changed": self.states_changed,
+            "states_checked": self.states_checked,
+        }
+
     def report(self) -> str:
         lines = [f"{'function':52} {'calls':>7}  exceptions by type"]
         for name, calls in sorted(self.calls.items()):
@@ -378,9 +390,16 @@ STATS = Stats()
 
 @pytest.fixture(scope="module", autouse=True)
 def print_counts() -> Iterator[None]:
+    """Print the counts; with ``KLDIV_FUZZ_COUNTS`` naming a folder, also save them there (one
+    JSON file per process: xdist workers print nowhere)."""
     yield
-    if STATS.calls:
-        print("\n" + STATS.report())
+    if not STATS.calls:
+        return
+    print("\n" + STATS.report())
+    folder = os.environ.get("KLDIV_FUZZ_COUNTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        Path(folder, f"counts-{os.getpid()}.json").write_text(json.dumps(STATS.as_dict()))
 
 
 def check_call(signature: Signature, call: Call, library: str) -> None:
