@@ -1,4 +1,4 @@
-"""Sessions: lint, tests, tests_minimal, gpu_surface, conformance; ``slow`` and ``bench`` on request.
+"""Sessions: lint, tests, tests_minimal, gpu_surface, conformance; ``slow``, ``bench`` on request.
 
 Every session installs with pip under ``constraints.txt`` (torch pinned to the CPU build on this
 machine's disk; an open ``torch`` would pull a CUDA build of several GB).

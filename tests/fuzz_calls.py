@@ -92,7 +92,8 @@ class Call:
     def describe(self) -> str:
         def show(value: Any) -> str:
             if hasattr(value, "shape") and hasattr(value, "dtype"):
-                return f"{type(value).__module__}.{type(value).__name__}{tuple(value.shape)}:{value.dtype}"
+                kind = f"{type(value).__module__}.{type(value).__name__}"
+                return f"{kind}{tuple(value.shape)}:{value.dtype}"
             return repr(value)[:60]
 
         args = {**self.positional, **self.keyword}

@@ -42,10 +42,10 @@ class _RecordingModule(types.ModuleType):
     """A module class that records the names kldiv's code reads from it."""
 
     def __getattribute__(self, name: str) -> Any:
-        if not name.startswith("__") or name == "__array_namespace_info__":
-            if _from_kldiv(sys._getframe(1)):
-                prefix = types.ModuleType.__getattribute__(self, "_surface_prefix")
-                RECORDED.add(prefix + name)
+        public = not name.startswith("__") or name == "__array_namespace_info__"
+        if public and _from_kldiv(sys._getframe(1)):
+            prefix = types.ModuleType.__getattribute__(self, "_surface_prefix")
+            RECORDED.add(prefix + name)
         return types.ModuleType.__getattribute__(self, name)
 
 

@@ -21,8 +21,8 @@ import collections
 import inspect
 import json
 import os
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -235,15 +235,17 @@ SIGNATURES: list[Signature] = [
     Signature(
         "kl_estimate",
         function(kldiv.kl_estimate),
-        arrays("logp", "logp_ref", kind="logprobs")
-        + (Arg("mask", "mask", keyword=True, optional=True),)
-        + keywords(
-            estimator="estimator",
-            aggregate="aggregate",
-            clamp="bounds",
-            log_ratio_clamp="bounds",
-            straight_through="straight_through",
-            validate_args="validate",
+        (
+            *arrays("logp", "logp_ref", kind="logprobs"),
+            Arg("mask", "mask", keyword=True, optional=True),
+            *keywords(
+                estimator="estimator",
+                aggregate="aggregate",
+                clamp="bounds",
+                log_ratio_clamp="bounds",
+                straight_through="straight_through",
+                validate_args="validate",
+            ),
         ),
     ),
     Signature(
@@ -254,7 +256,7 @@ SIGNATURES: list[Signature] = [
     Signature(
         "kl_standard_normal",
         function(kldiv.kl_standard_normal),
-        (Arg("mu", "real"), Arg("log_var", "real"))
+        arrays("mu", "log_var", kind="real")
         + keywords(
             reduction="pointwise",
             clamp_min="clamp_min",
@@ -390,16 +392,30 @@ STATS = Stats()
 
 @pytest.fixture(scope="module", autouse=True)
 def print_counts() -> Iterator[None]:
-    """Print the counts; with ``KLDIV_FUZZ_COUNTS`` naming a folder, also save them there (one
-    JSON file per process: xdist workers print nowhere)."""
     yield
-    if not STATS.calls:
-        return
-    print("\n" + STATS.report())
+    if STATS.calls:
+        print("\n" + STATS.report())
+
+
+def save_counts() -> None:
+    """With ``KLDIV_FUZZ_COUNTS`` naming a folder, save the counts so far there (one JSON file
+    per process: xdist workers print nowhere)."""
     folder = os.environ.get("KLDIV_FUZZ_COUNTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         Path(folder, f"counts-{os.getpid()}.json").write_text(json.dumps(STATS.as_dict()))
+
+
+def outcome(action: Callable[[], Any], documented: tuple[type[BaseException], ...]) -> Any:
+    """What ``action`` raised among ``documented`` (None if nothing); anything else is a
+    failure that names the exception."""
+    try:
+        action()
+    except documented as error:
+        return error
+    except BaseException as error:
+        raise AssertionError(f"raised {error!r}, not one of {documented}") from error
+    return None
 
 
 def check_call(signature: Signature, call: Call, library: str) -> None:
@@ -407,25 +423,25 @@ def check_call(signature: Signature, call: Call, library: str) -> None:
     before = fingerprints(call)
     STATS.calls[signature.name] += 1
     try:
-        signature.call(call, library)
-    except signature.errors as error:
-        STATS.raised[signature.name, type(error).__name__] += 1
-        names = [m.arg for m in call.mutations] + list(signature.also_named)
-        assert call.mutations, f"{signature.name} refused a valid call {call.describe()}: {error!r}"
-        assert "read-only" not in str(error), f"{signature.name} wrote into {call.describe()}"
-        assert names_argument(error, names), (
-            f"{signature.name}{call.describe()}: the message names none of {names}: {error!r}"
-        )
-    except BaseException as error:
-        STATS.raised[signature.name, type(error).__name__] += 1
-        raise AssertionError(f"{signature.name}{call.describe()} raised {error!r}") from error
-    else:
-        assert not call.must_raise, f"{signature.name}{call.describe()} was accepted"
+        error = outcome(lambda: signature.call(call, library), signature.errors)
+    except AssertionError as undocumented:
+        STATS.raised[signature.name, type(undocumented.__cause__).__name__] += 1
+        raise AssertionError(f"{signature.name}{call.describe()}: {undocumented}") from None
     finally:
         kldiv.set_validate_args(None)
         changed = fingerprints(call) != before
         STATS.mutated_inputs += changed
     assert not changed, f"{signature.name} changed an input of {call.describe()}"
+    if error is None:
+        assert not call.must_raise, f"{signature.name}{call.describe()} was accepted"
+        return
+    STATS.raised[signature.name, type(error).__name__] += 1
+    names = [m.arg for m in call.mutations] + list(signature.also_named)
+    assert call.mutations, f"{signature.name} refused a valid call {call.describe()}: {error!r}"
+    assert "read-only" not in str(error), f"{signature.name} wrote into {call.describe()}"
+    assert names_argument(error, names), (
+        f"{signature.name}{call.describe()}: the message names none of {names}: {error!r}"
+    )
 
 
 def fuzz_settings(examples: int) -> settings:
@@ -438,16 +454,21 @@ def fuzz_settings(examples: int) -> settings:
     )
 
 
-def run(signature: Signature, examples: int) -> None:
-    @fuzz_settings(examples)
+def run(signature: Signature, calls: int, calls_per_example: int = 1) -> None:
+    """``calls`` generated calls of ``signature``, ``calls_per_example`` per Hypothesis example
+    (several per example spread Hypothesis' own cost over more calls)."""
+
+    @fuzz_settings(calls // calls_per_example)
     @given(data=st.data())
     def generated(data: Any) -> None:
-        call, library = draw_call(data, signature)
-        check_call(signature, call, library)
+        for _ in range(calls_per_example):
+            call, library = draw_call(data, signature)
+            check_call(signature, call, library)
 
     start = STATS.calls[signature.name]
     generated()
-    assert STATS.calls[signature.name] - start >= examples
+    assert STATS.calls[signature.name] - start >= calls
+    save_counts()
 
 
 IDS = [signature.name for signature in SIGNATURES]
@@ -461,7 +482,7 @@ def test_malformed_calls(signature: Signature) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("signature", SIGNATURES, ids=IDS)
 def test_malformed_calls_many(signature: Signature) -> None:
-    run(signature, SLOW_EXAMPLES)
+    run(signature, SLOW_EXAMPLES, calls_per_example=10)
 
 
 def test_every_public_callable_is_declared() -> None:
@@ -527,17 +548,48 @@ def test_failed_merge_and_compute_keep_the_state(cls: type, data: Any) -> None:
     before = _state_print(metric)
     name = f"{cls.__name__}.merge"
     STATS.calls[name] += 1
-    try:
-        metric.merge(other)
-    except DOCUMENTED_OR_STATE as error:
+    error = outcome(lambda: metric.merge(other), DOCUMENTED_OR_STATE)
+    if error is not None:
         STATS.raised[name, type(error).__name__] += 1
         STATS.states_checked += 1
         STATS.states_changed += before != _state_print(metric)
-        assert refused, f"merging {case} into {metric!r} raised {error!r}"
-    else:
-        assert not refused, f"merging {case} into {metric!r} was accepted"
+    assert (error is not None) == refused, f"merging {case} into {metric!r}: {error!r}"
     assert before == _state_print(metric) or not refused
-    try:
-        metric.compute()
-    except RuntimeError as error:  # documented: compute() before any update()
-        assert metric.state.empty, repr(error)
+    failed = outcome(metric.compute, (RuntimeError,))  # documented: compute() before update()
+    assert failed is None or metric.state.empty, repr(failed)
+
+
+P = [[0.5, 0.5], [0.25, 0.75]]
+REFUSALS = [
+    (lambda: kldiv.kl_divergence(P, P, validate_args="yes"), TypeError, "validate_args"),
+    (lambda: kldiv.kl_divergence(P, P, log_prob="yes"), TypeError, "log_prob"),
+    (lambda: kldiv.js_divergence(P, P, log_prob=1), TypeError, "log_prob"),
+    (lambda: kldiv.kl_div(P, P, log_target=None), TypeError, "log_target"),
+    (lambda: kldiv.kl_div_logits(P, P, temperature="2"), TypeError, "temperature"),
+    (lambda: kldiv.entropy(P, base="e"), TypeError, "base"),
+    (lambda: kldiv.kl_normal(P, P, P, P, clamp_min="x"), TypeError, "clamp_min"),
+    (lambda: kldiv.kl_standard_normal(P, P, clamp_max=None), TypeError, "clamp_max"),
+    (lambda: kldiv.EstimatorPreset("k3", "source", clamp=3.0), TypeError, "clamp"),
+    (lambda: kldiv.EstimatorPreset("k9", "source"), ValueError, "estimator"),
+    (lambda: kldiv.EstimatorPreset("k3", "s", straight_through=""), ValueError, "straight_through"),
+    (lambda: kldiv.kl_estimate(P, P, clamp=(float("nan"), 1.0)), ValueError, "clamp"),
+    (lambda: kldiv.set_validate_args("yes"), TypeError, "value"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "name"), REFUSALS)
+def test_bad_options_are_refused_by_name(call: Callable[[], Any], error: type, name: str) -> None:
+    with pytest.raises(error, match=rf"\b{name}\b"):
+        call()
+
+
+def test_non_finite_parameters_raise_no_floating_point_warning() -> None:
+    import array_api_strict as strict
+
+    eye = np.eye(2)[None]
+    tril = np.array(eye, copy=True)
+    tril[0, 0, 0] = -np.inf
+    result = kldiv.kl_mvn(np.zeros((1, 2)), tril, np.zeros((1, 2)), eye)  # warnings are errors
+    assert np.isnan(result).all() or not np.isfinite(result).all()
+    logits = strict.asarray([[np.inf, np.inf, 0.0]])
+    assert dist.Categorical(logits=logits, validate_args=False).batch_shape == (1,)

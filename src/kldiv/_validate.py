@@ -51,7 +51,9 @@ def set_validate_args(value: bool | None) -> None:
     """
     global _global_validate_args
     if value is not None and not isinstance(value, bool):
-        raise TypeError(f"set_validate_args(value): value must be True, False or None, got {value!r}")
+        raise TypeError(
+            f"set_validate_args(value): value must be True, False or None, got {value!r}"
+        )
     _global_validate_args = value
 
 
@@ -94,7 +96,7 @@ def check_positive_number(name: str, value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    if not (math.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and float(value) > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
