@@ -49,6 +49,7 @@ from .fuzz_calls import (
 )
 
 FAST_EXAMPLES = 30
+RANK_CHANGES = ("zero_d", "number", "huge_rank", "list")
 DOCUMENTED_OR_STATE = (TypeError, ValueError, NotImplementedError)
 SLOW_EXAMPLES = 10_000
 
@@ -437,6 +438,8 @@ def check_call(signature: Signature, call: Call, library: str) -> None:
         return
     STATS.raised[signature.name, type(error).__name__] += 1
     names = [m.arg for m in call.mutations] + list(signature.also_named)
+    if any(m.kind in RANK_CHANGES for m in call.mutations):
+        names.append("axis")  # an axis valid before the rank changed may be the one at fault
     assert call.mutations, f"{signature.name} refused a valid call {call.describe()}: {error!r}"
     assert "read-only" not in str(error), f"{signature.name} wrote into {call.describe()}"
     assert names_argument(error, names), (
@@ -574,6 +577,7 @@ REFUSALS = [
     (lambda: kldiv.EstimatorPreset("k3", "s", straight_through=""), ValueError, "straight_through"),
     (lambda: kldiv.kl_estimate(P, P, clamp=(float("nan"), 1.0)), ValueError, "clamp"),
     (lambda: kldiv.set_validate_args("yes"), TypeError, "value"),
+    (lambda: kldiv.kl_div_logits(np.zeros((3, 0)), np.zeros((3, 1))), ValueError, "input_logits"),
 ]
 
 

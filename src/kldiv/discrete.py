@@ -363,5 +363,10 @@ def kl_div_logits(
     check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
     student, teacher = broadcast_named(context, input_logits=student, target_logits=teacher)
     axis = normalize_axis(axis, student.ndim)
+    if student.shape[axis] == 0:
+        raise ValueError(
+            f"input_logits and target_logits have no classes: axis={axis} of their broadcast "
+            f"shape {tuple(student.shape)} has size 0"
+        )
     result = kl_div_logits_values(context.xp, student, teacher, temperature, reduction, axis)
     return context.finish(result)
