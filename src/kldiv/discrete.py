@@ -25,7 +25,7 @@ from ._elementwise import (
     xlog_ratio_log,
     xlog_ratio_mixed,
 )
-from ._fast import fast_kernel
+from ._fast import fast_kernel, small_kl_div, small_kl_divergence
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
 from ._rows import (
@@ -41,6 +41,7 @@ from ._rows import (
 from ._validate import (
     check_positive_number,
     check_reduction,
+    resolve_validate_args,
 )
 
 __all__ = [
@@ -85,7 +86,6 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     return context.finish(xp.where(both_positive, p * log_ratio_pq, edge))
 
 
-@ignore_fp_warnings
 def kl_div(
     input: Array,
     target: Array,
@@ -106,8 +106,20 @@ def kl_div(
     >>> kl_div(log_q, xp.asarray([[0.25, 0.75]]), reduction="batchmean")
     Array(0.13081204, dtype=array_api_strict.float64)
     """
+    if not resolve_validate_args(validate_args, "discrete"):
+        small = small_kl_div(input, target, reduction, log_target)
+        if small is not None:
+            return small
+    return _kl_div(input, target, reduction, log_target, validate_args)
+
+
+@ignore_fp_warnings
+def _kl_div(
+    input: Array, target: Array, reduction: str, log_target: bool, validate_args: bool | None
+) -> Array:
     context, (log_q, p) = prepare(input=input, target=target)
-    broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
+    if log_q.shape != p.shape:
+        broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
     check_values(context, log_target, validate_args, target=p)
     xp = context.xp
     batch_size = log_q.shape[0] if log_q.ndim else None
@@ -181,6 +193,10 @@ def kl_divergence(
     >>> kl_divergence(xp.asarray([[0.36, 0.48, 0.16]]), xp.asarray([[1/3, 1/3, 1/3]]))
     Array(0.0852996, dtype=array_api_strict.float64)
     """
+    if not (log_prob or resolve_validate_args(validate_args, "discrete")):
+        small = small_kl_divergence(p, q, reduction, axis)
+        if small is not None:
+            return small
     context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
     rows = kl_rows(context, p, q, axis, log_prob)
     return context.finish(reduce_rows(context.xp, rows, reduction))
