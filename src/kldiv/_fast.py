@@ -232,7 +232,7 @@ def small_kl_divergence(p: Any, q: Any, reduction: Any, axis: Any) -> Array | No
     np, torch = sys.modules["numpy"], sys.modules.get("torch")
     if _plain_small_pair(np.ndarray, p, q):
         numpy_form, _ = KERNELS["kl_rows"]
-        rows = numpy_form(_hand_back, p.reshape(-1, p.shape[-1]), q.reshape(-1, q.shape[-1]), 1)
+        rows = numpy_form(_hand_back, *_as_rows(p, q), 1)
     elif (
         torch is not None
         and _plain_small_pair(torch.Tensor, p, q)
@@ -241,7 +241,7 @@ def small_kl_divergence(p: Any, q: Any, reduction: Any, axis: Any) -> Array | No
         and not (p.requires_grad or q.requires_grad)
     ):
         _, torch_form = KERNELS["kl_rows"]
-        rows = torch_form(_hand_back, p.reshape(-1, p.shape[-1]), q.reshape(-1, q.shape[-1]), 1)
+        rows = torch_form(_hand_back, *_as_rows(p, q), 1)
     else:
         return None
     if rows is None:
@@ -265,6 +265,11 @@ def _plain_small_pair(array_type: Any, a: Any, b: Any) -> bool:
         and a.ndim > 0
         and 0 < math.prod(a.shape) <= SMALL_CALL
     )
+
+
+def _as_rows(*arrays: Any) -> list[Any]:
+    """The arrays as ``(rows, size)`` matrices (as they are when already two-dimensional)."""
+    return [a if a.ndim == 2 else a.reshape(-1, a.shape[-1]) for a in arrays]
 
 
 def _hand_back(*arrays: Array, axis: int) -> None:
