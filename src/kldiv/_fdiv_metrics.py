@@ -1,17 +1,17 @@
-"""Streaming metrics of the f-divergence family, on the machinery of :mod:`kldiv.metrics`."""
+"""Streaming metrics of the f-divergence family, on the machinery of :mod:`kldiv._streaming`."""
 
 from __future__ import annotations
 
 from ._divergence_rows import row_step
 from ._hellinger import _hellinger_rows
+from ._streaming import METRIC_PARAMETERS, StreamingDivergence, with_parameter_docs
 from .fdiv import _total_variation_rows
-from .metrics import METRIC_PARAMETERS, _StreamingDivergence, with_parameter_docs
 
 __all__ = ["HellingerDistance", "TotalVariationDistance"]
 
 
 @with_parameter_docs(*METRIC_PARAMETERS)
-class HellingerDistance(_StreamingDivergence):
+class HellingerDistance(StreamingDivergence):
     """The Hellinger distance √(1 - Σ √(P Q)) per row (:func:`kldiv.hellinger`), over batches.
 
     {parameters}
@@ -30,7 +30,7 @@ class HellingerDistance(_StreamingDivergence):
 
 
 @with_parameter_docs(*METRIC_PARAMETERS)
-class TotalVariationDistance(_StreamingDivergence):
+class TotalVariationDistance(StreamingDivergence):
     """The total variation distance ½ Σ |P - Q| per row (:func:`kldiv.total_variation`), over
     batches.
 

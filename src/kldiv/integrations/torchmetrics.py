@@ -17,7 +17,7 @@ from torchmetrics.utilities.data import dim_zero_cat
 
 from .._metric_state import RowStep, batch_rows
 from .._rows import js_rows, kl_rows
-from ..metrics import with_parameter_docs
+from .._streaming import with_parameter_docs
 
 _METRIC_OPTIONS = """**kwargs
     torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...)."""
