@@ -7,12 +7,12 @@ functional API) and documents its constructor with :func:`with_parameter_docs`.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
 from ._array import Array, Context, ignore_fp_warnings
 from ._distributed import process_group, sync_state
+from ._docs import filled, parameters_section
 from ._metric_state import (
     MetricState,
     RowStep,
@@ -363,14 +363,7 @@ def with_parameter_docs(*names: str, extra: str = "") -> Callable[[type], type]:
     """A class decorator: the line ``{parameters}`` of the docstring becomes a numpydoc
     Parameters section of ``PARAMETER_DOCS[name]`` for each of ``names``, then ``extra``."""
     entries = [PARAMETER_DOCS[name] for name in names] + ([extra] if extra else [])
-    section = "Parameters\n----------\n" + "\n".join(entries)
-
-    def decorate(cls: type) -> type:
-        doc = cls.__doc__ or ""
-        cls.__doc__ = doc.replace("    {parameters}\n", textwrap.indent(section, "    ") + "\n")
-        return cls
-
-    return decorate
+    return filled(parameters=parameters_section(entries))
 
 
 #: The parameters of the metric classes, in their order.
