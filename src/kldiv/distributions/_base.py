@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .._array import Array, Context, Namespace, broadcast_shapes, prepare
+from .._docs import fill_doc, parameters_section
 from .._validate import any_value, resolve_validate_args
 
 __all__ = [
@@ -97,6 +98,8 @@ class Param(_Argument):
 
     ``alternative=True`` marks one of several parameterisations (default ``None``): exactly one
     is given, the others are derived from it by the family's :meth:`Distribution._derive`.
+    ``doc`` describes it: the family's docstring line ``{parameters}`` becomes the numpydoc
+    Parameters section of its documented parameters.
     """
 
     def __init__(
@@ -106,11 +109,19 @@ class Param(_Argument):
         event_ndim: int = 0,
         alternative: bool = False,
         default: Any = _REQUIRED,
+        doc: str = "",
     ) -> None:
         super().__init__(None if alternative else default)
         self.constraint = constraint
         self.event_ndim = event_ndim
         self.alternative = alternative
+        self.doc = doc
+
+    def doc_entry(self) -> str:
+        """The numpydoc entry of this parameter: ``name : type`` and its description."""
+        kind = "array" if self.event_ndim else "array or float"
+        optional = ", optional" if self.alternative or self.default is not _REQUIRED else ""
+        return f"{self.name} : {kind}{optional}\n    {self.doc}"
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
@@ -162,6 +173,9 @@ class Distribution:
         ]
         parameters.append(inspect.Parameter("validate_args", keyword, default=None))
         cls.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        documented = [arg.doc_entry() for arg in own if isinstance(arg, Param) and arg.doc]
+        if documented and cls.__doc__:
+            cls.__doc__ = fill_doc(cls.__doc__, parameters=parameters_section(documented))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bound = self.__signature__.bind(*args, **kwargs)  # type: ignore[attr-defined]
