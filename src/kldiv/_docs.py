@@ -3,8 +3,9 @@
 A docstring names a shared piece by a line holding only ``{name}``; :func:`fill_doc` replaces
 that line by the piece, indented as the line, so the rendered ``__doc__`` (``help()``, Sphinx,
 doctests) is a complete numpydoc docstring. :func:`parameters_section` builds a numpydoc
-Parameters section from entries, :data:`ROW_DIVERGENCE` holds the entries of the row
-divergences (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``).
+Parameters section from entries. :data:`ROW_DIVERGENCE` holds the entries of the row
+divergences (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``),
+:data:`METRIC` those of the metric classes' constructors (:func:`with_parameter_docs`).
 
 >>> print(fill_doc("Title.\\n\\n    {parameters}\\n", parameters=parameters_section(["x : int"])))
 Title.
@@ -22,11 +23,36 @@ import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-__all__ = ["ROW_DIVERGENCE", "fill_doc", "filled", "parameters_section"]
+__all__ = [
+    "METRIC",
+    "METRIC_PARAMETERS",
+    "ROW_DIVERGENCE",
+    "fill_doc",
+    "filled",
+    "parameters_section",
+    "with_parameter_docs",
+]
 
 Documented = TypeVar("Documented")
 
 _PLACEHOLDER = re.compile(r"^([ \t]*)\{(\w+)\}[ \t]*$", re.MULTILINE)
+
+#: The numpydoc entries of the metric classes' constructor parameters.
+METRIC = {
+    "log_prob": """log_prob : bool, optional
+    The inputs are log-probabilities (used as they are); otherwise probabilities, each row
+    renormalised.""",
+    "reduction": """reduction : {'mean', 'sum', 'none', None}, optional
+    What ``compute()`` returns: the mean over every row seen, their sum, or the rows.""",
+    "axis": """axis : int, optional
+    The axis holding each distribution; every other axis is a batch axis.""",
+    "validate_args": """validate_args : bool or None, optional
+    Check values (negative probabilities) on each update; None: the global setting
+    (:func:`kldiv.set_validate_args`), else True. Value checks are skipped on lazy arrays.""",
+}
+
+#: The parameters of the metric classes of :mod:`kldiv.metrics`, in their order.
+METRIC_PARAMETERS = ("log_prob", "reduction", "axis", "validate_args")
 
 #: The numpydoc entries of the row divergences' shared parameters.
 ROW_DIVERGENCE = {
@@ -71,3 +97,10 @@ def filled(**pieces: str) -> Callable[[Documented], Documented]:
         return documented_object
 
     return decorate
+
+
+def with_parameter_docs(*names: str, extra: str = "") -> Callable[[type], type]:
+    """A class decorator: the line ``{parameters}`` of the docstring becomes a numpydoc
+    Parameters section of ``METRIC[name]`` for each of ``names``, then ``extra``."""
+    entries = [METRIC[name] for name in names] + ([extra] if extra else [])
+    return filled(parameters=parameters_section(entries))

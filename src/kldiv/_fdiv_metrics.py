@@ -1,17 +1,18 @@
-"""Streaming metrics of the f-divergence family, on the machinery of :mod:`kldiv._streaming`."""
+"""Streaming metrics of the f-divergence family, on the machinery of :mod:`kldiv.metrics`."""
 
 from __future__ import annotations
 
 from ._divergence_rows import row_step
+from ._docs import METRIC_PARAMETERS, with_parameter_docs
 from ._hellinger import _hellinger_rows
-from ._streaming import METRIC_PARAMETERS, StreamingDivergence, with_parameter_docs
 from .fdiv import _total_variation_rows
+from .metrics import _StreamingDivergence
 
 __all__ = ["HellingerDistance", "TotalVariationDistance"]
 
 
 @with_parameter_docs(*METRIC_PARAMETERS)
-class HellingerDistance(StreamingDivergence):
+class HellingerDistance(_StreamingDivergence):
     """The Hellinger distance √(1 - Σ √(P Q)) per row (:func:`kldiv.hellinger`), over batches.
 
     {parameters}
@@ -30,7 +31,7 @@ class HellingerDistance(StreamingDivergence):
 
 
 @with_parameter_docs(*METRIC_PARAMETERS)
-class TotalVariationDistance(StreamingDivergence):
+class TotalVariationDistance(_StreamingDivergence):
     """The total variation distance ½ Σ |P - Q| per row (:func:`kldiv.total_variation`), over
     batches.
 
