@@ -25,15 +25,7 @@ from ._expectations import (
     gamma_cross_entropy,
     gaussian_cross_entropy,
 )
-from ._families import (
-    Beta,
-    Exponential,
-    Gamma,
-    Gumbel,
-    Normal,
-    Pareto,
-    Uniform,
-)
+from ._families import Beta, Exponential, Gamma, Gumbel, Normal, Pareto, Uniform
 from ._registry import register_infinite, register_kl
 
 __all__: list[str] = []
