@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ._divergence_rows import row_step
+from ._docs import METRIC_PARAMETERS, with_parameter_docs
 from ._hellinger import _hellinger_rows
 from .fdiv import _total_variation_rows
-from .metrics import METRIC_PARAMETERS, _StreamingDivergence, with_parameter_docs
+from .metrics import _StreamingDivergence
 
 __all__ = ["HellingerDistance", "TotalVariationDistance"]
 

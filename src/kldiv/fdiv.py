@@ -64,9 +64,7 @@ def total_variation(
 ) -> Array:
     """Total variation distance ½ Σ |P - Q| = max over events |P(A) - Q(A)|, in [0, 1].
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
@@ -116,9 +114,7 @@ def chi2(
 
     A term with both zero is 0; Pearson is +inf where Q = 0 < P (Neyman where P = 0 < Q).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     kind : {'pearson', 'neyman'}, optional
         Which argument divides.
 
@@ -193,9 +189,7 @@ def psi(
     (Jeffreys' divergence of the filled rows). ``epsilon=0`` leaves the zeros (+inf where
     exactly one of P, Q is 0).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     epsilon : float, optional
         The proportion given to an empty bin (default 1e-4, i.e. 0.01 %).
     base : float, optional
@@ -281,9 +275,7 @@ def f_divergence(
     t log t); Q = 0 < P gives P · f'(∞), f'(∞) = lim f(t) / t = ``slope_at_infinity``
     (default +inf, as for KL and χ²; 1 for the total variation f(t) = |t - 1| / 2).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     f : callable
         Maps an array of ratios t = P / Q (of the inputs' library, float32 for 16-bit inputs)
         to f(t), elementwise, with that library's functions.
