@@ -87,8 +87,8 @@ def kl_topk(
         ``axis``): rows where it is 0 contribute 0 (NaN included) and are not counted.
     reduction : {'batchmean', 'sum', 'mean', 'none'}, optional
         Of the row values: 'none' returns them (batch shape, 0 where masked), 'sum' adds them,
-        'batchmean' divides the sum by the size of the first axis as :func:`kldiv.kl_div_logits`
-        does, 'mean' by the number of rows. With ``mask``, 'batchmean' and 'mean' both divide
+        'batchmean' divides the sum by ``student_logits.shape[0]`` as
+        :func:`kldiv.kl_div_logits` does, 'mean' by the number of rows. With ``mask``, 'batchmean' and 'mean' both divide
         by the number of unmasked rows (the mean per kept token).
     axis : int, optional
         The vocabulary axis of all three arrays.
