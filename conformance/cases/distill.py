@@ -19,7 +19,12 @@ from conformance import oracle_distill
 from conformance.cases.discrete import make_cases
 from conformance.registry import DASK_FLOAT64_ONLY, Case, register
 
-__all__ = ["dense_topk_kl", "topk_inputs", "trl_generalized_jsd"]
+__all__ = [
+    "dense_topk_kl",
+    "dense_topk_rows",
+    "topk_inputs",
+    "trl_generalized_jsd",
+]
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -84,13 +89,33 @@ def _reverse_reference(input_logits: np.ndarray, target_logits: np.ndarray, **kw
     return _trl_in_kldiv_terms(input_logits, target_logits, beta=1.0, **kwargs)
 
 
-def _missing_mass_counts(missing: Any, log_t: Any) -> Any:
-    """kldiv's rule: a teacher missing mass above the rounding of float64 log-probabilities."""
+def dense_topk_rows(log_s: Any, log_t: Any, positions: Any, tail: str) -> Any:
+    """The top-k KL of each row in torch (differentiable), vocabulary last: ``log_s`` the
+    student's full log-softmax, ``log_t`` the teacher's k log-probabilities at ``positions``.
+
+    The k terms t (log t - log s) at the gathered log-probabilities; 'renormalize' renormalises
+    both with ``log_softmax`` over the k first; 'bucket' adds t_r log(t_r / s_r), s_r the sum of
+    the student's probabilities outside the indices (masked densely with ``scatter``), counting a
+    teacher missing mass t_r within the rounding of float64 log-probabilities as 0 (kldiv's rule).
+    """
     import torch
 
-    information = torch.where(log_t == -torch.inf, 0.0, torch.exp(log_t) * log_t)
-    rounding = 2 * np.finfo(np.float64).eps * (1 - information.sum(-1))
-    return missing > rounding
+    log_s_topk = log_s.gather(-1, positions)
+    if tail == "renormalize":
+        log_t, log_s_topk = log_t.log_softmax(-1), log_s_topk.log_softmax(-1)
+    no_mass = log_t == -torch.inf
+    safe_log_t = torch.where(no_mass, 0.0, log_t)
+    terms = torch.where(no_mass, 0.0, torch.exp(safe_log_t) * (safe_log_t - log_s_topk))
+    rows = terms.sum(-1)
+    if tail != "bucket":
+        return rows
+    in_topk = torch.zeros_like(log_s, dtype=torch.bool).scatter(-1, positions, True)
+    rest = torch.where(in_topk, 0.0, torch.exp(log_s)).sum(-1)
+    missing = 1 - torch.exp(log_t).sum(-1)
+    information = torch.where(no_mass, 0.0, torch.exp(safe_log_t) * safe_log_t)
+    counts = missing > 2 * np.finfo(np.float64).eps * (1 - information.sum(-1))
+    safe_missing = torch.where(counts, missing, 1.0)
+    return rows + torch.where(counts, safe_missing * torch.log(safe_missing / rest), 0.0)
 
 
 def dense_topk_kl(
@@ -103,10 +128,8 @@ def dense_topk_kl(
     reduction: str = "batchmean",
     axis: int = -1,
 ) -> np.ndarray:
-    """The top-k KL from the student's full ``torch.log_softmax`` (float64), per row: the k terms
-    t (log t - log s) at the gathered log-probabilities; 'renormalize' renormalises both with
-    ``log_softmax`` over the k first; 'bucket' adds t_r log(t_r / s_r) with s_r the sum of the
-    student's probabilities outside the indices, masked densely with ``scatter_``."""
+    """:func:`dense_topk_rows` from the student's full ``torch.log_softmax`` (float64), masked
+    rows 0 and not counted, reduced as ``kl_topk`` documents."""
     import torch
 
     axis = axis % student_logits.ndim
@@ -118,20 +141,8 @@ def dense_topk_kl(
     log_s = torch.log_softmax(torch.from_numpy(student.reshape(-1, size)) / temperature, dim=-1)
     positions = torch.from_numpy(indices.astype(np.int64))
     log_t = torch.from_numpy(np.moveaxis(teacher_topk_logprobs, axis, -1).reshape(len(indices), -1))
-    log_s_topk = log_s.gather(-1, positions)
-    if tail == "renormalize":
-        log_t, log_s_topk = log_t.log_softmax(-1), log_s_topk.log_softmax(-1)
-    no_mass = log_t == -torch.inf
-    terms = torch.where(no_mass, 0.0, torch.exp(log_t) * (log_t - log_s_topk))
-    rows = terms.sum(-1)
-    if tail == "bucket":
-        in_topk = torch.zeros_like(log_s, dtype=torch.bool).scatter_(-1, positions, True)
-        rest = torch.where(in_topk, 0.0, torch.exp(log_s)).sum(-1)
-        missing = 1 - torch.exp(log_t).sum(-1)
-        counts = _missing_mass_counts(missing, log_t)
-        bucket = torch.where(counts, missing * torch.log(missing / rest), 0.0)
-        rows = rows + bucket
-    values = np.where(kept, rows.numpy().reshape(batch_shape), 0.0)
+    rows = dense_topk_rows(log_s, log_t, positions, tail).numpy().reshape(batch_shape)
+    values = np.where(kept, rows, 0.0)
     if reduction == "none":
         return values
     total = values.sum()

@@ -164,7 +164,7 @@ class JSLogitBlocks(LogitBlocks):
             scaled(student[index], temperature),
             scaled(teacher[index], temperature),
             self.beta,
-            tuple(values[index] for values in row_values),  # type: ignore[arg-type]
+            tuple(values[index] for values in row_values),
             self.axis,
             target_gradient,
         )
