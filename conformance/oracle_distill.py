@@ -22,22 +22,13 @@ from conformance.oracle import (
     _log_terms,
     _mp,
     _oracle,
-    _prepare,
     _reduce_pointwise,
-    _sum,
+    log_softmaxes,
 )
 
-__all__ = ["js_div_logits", "kl_topk", "reverse_kl_logits"]
+__all__ = ["js_div_logits", "kl_topk", "reduce_topk_rows", "reverse_kl_logits"]
 
 _INF = mpmath.mpf("inf")
-
-
-def _log_softmaxes(
-    input_logits: np.ndarray, target_logits: np.ndarray, temperature: float, axis: int
-) -> tuple[np.ndarray, np.ndarray]:
-    (student, teacher), axis = _prepare(input_logits, target_logits, axis=axis)
-    scale = mpmath.mpf(temperature)
-    return _log_softmax(student / scale, axis), _log_softmax(teacher / scale, axis)
 
 
 @_oracle
@@ -49,7 +40,7 @@ def reverse_kl_logits(
     axis: int = -1,
 ) -> np.ndarray:
     """KL(softmax(input/T) ‖ softmax(target/T)) as pointwise terms, then the reduction."""
-    log_q, log_p = _log_softmaxes(input_logits, target_logits, temperature, axis)
+    log_q, log_p = log_softmaxes(input_logits, target_logits, temperature, axis)
     return _reduce_pointwise(_log_terms(log_q, log_p), reduction)
 
 
@@ -70,7 +61,7 @@ def js_div_logits(
 ) -> np.ndarray:
     """β KL(p ‖ m) + (1 - β) KL(q ‖ m), m = β p + (1 - β) q; KL(p ‖ q) at β = 0 and KL(q ‖ p)
     at β = 1 (TRL's ends); pointwise, then the reduction."""
-    log_q, log_p = _log_softmaxes(input_logits, target_logits, temperature, axis)
+    log_q, log_p = log_softmaxes(input_logits, target_logits, temperature, axis)
     if beta == 0:
         return _reduce_pointwise(_log_terms(log_p, log_q), reduction)
     if beta == 1:
@@ -128,13 +119,22 @@ def kl_topk(
         ],
         dtype=object,
     ).reshape(batch_shape)
+    return reduce_topk_rows(
+        rows, kept.reshape(batch_shape) if mask else None, reduction, student_logits.shape[0]
+    )
+
+
+def reduce_topk_rows(
+    rows: np.ndarray, kept: np.ndarray | None, reduction: str, first_size: int
+) -> np.ndarray:
+    """``kl_topk``'s reductions of the row values (0 where masked already): 'none', 'sum',
+    'batchmean' over ``first_size`` (the logits' first axis) and 'mean' over the rows; with a
+    mask ``kept``, both means over the kept rows."""
     if reduction == "none":
         return rows
-    total = _sum(rows)
+    total = np.asarray(np.sum(rows))
     if reduction == "sum":
         return total
-    if mask and reduction in ("mean", "batchmean"):
+    if kept is not None:
         return total / int(kept.sum())
-    if reduction == "mean":
-        return total / rows.size
-    return total / student_logits.shape[0]
+    return total / (rows.size if reduction == "mean" else first_size)

@@ -17,6 +17,7 @@ import numpy as np
 import kldiv
 from conformance import oracle_distill
 from conformance.cases.discrete import make_cases
+from conformance.oracle_distill import reduce_topk_rows
 from conformance.registry import DASK_FLOAT64_ONLY, Case, register
 
 __all__ = [
@@ -143,14 +144,7 @@ def dense_topk_kl(
     log_t = torch.from_numpy(np.moveaxis(teacher_topk_logprobs, axis, -1).reshape(len(indices), -1))
     rows = dense_topk_rows(log_s, log_t, positions, tail).numpy().reshape(batch_shape)
     values = np.where(kept, rows, 0.0)
-    if reduction == "none":
-        return values
-    total = values.sum()
-    if reduction == "sum":
-        return np.asarray(total)
-    if mask and reduction in ("mean", "batchmean"):
-        return np.asarray(total / kept.sum())
-    return np.asarray(total / (values.size if reduction == "mean" else student_logits.shape[0]))
+    return reduce_topk_rows(values, kept if mask else None, reduction, student_logits.shape[0])
 
 
 # --- kl_topk cases ----------------------------------------------------------------------------

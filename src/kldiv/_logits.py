@@ -73,9 +73,26 @@ class LogitBlocks(RowBlocks):
         index: tuple[slice, ...],
     ) -> tuple[Array, Array, Array]:
         """Per-row KL and both log-sum-exps (``axis`` kept) of the scaled block ``index``."""
-        return kl_logits_rows(
-            xp, scaled(student[index], temperature), scaled(teacher[index], temperature), self.axis
+        return self.rows_kernel(
+            xp, scaled(student[index], temperature), scaled(teacher[index], temperature)
         )
+
+    def rows_kernel(
+        self, xp: Namespace, student: Array, teacher: Array
+    ) -> tuple[Array, Array, Array]:
+        """The per-row values of one block of scaled logits (the divergence first)."""
+        return kl_logits_rows(xp, student, teacher, self.axis)
+
+    def gradient_kernel(
+        self,
+        xp: Namespace,
+        student: Array,
+        teacher: Array,
+        row_values: tuple[Array, Array, Array],
+        target_gradient: bool,
+    ) -> tuple[Array, Array | None]:
+        """The gradients of one block of scaled logits from its :meth:`rows_kernel` values."""
+        return kl_logits_gradients(xp, student, teacher, row_values, target_gradient)
 
     def row_values(
         self, xp: Namespace, student: Array, teacher: Array, temperature: float | Array
@@ -115,7 +132,7 @@ class LogitBlocks(RowBlocks):
     ) -> tuple[Array, Array | None]:
         """Gradients of the summed row KL with respect to the scaled logits of block ``index``
         (the target's only when ``target_gradient``), from the saved ``row_values``."""
-        return kl_logits_gradients(
+        return self.gradient_kernel(
             xp,
             scaled(student[index], temperature),
             scaled(teacher[index], temperature),
@@ -131,42 +148,23 @@ class JSLogitBlocks(LogitBlocks):
 
     beta: float = 0.5
 
-    def block_values(
-        self,
-        xp: Namespace,
-        student: Array,
-        teacher: Array,
-        temperature: float | Array,
-        index: tuple[slice, ...],
+    def rows_kernel(
+        self, xp: Namespace, student: Array, teacher: Array
     ) -> tuple[Array, Array, Array]:
-        """Per-row JSD and both log-sum-exps (``axis`` kept) of the scaled block ``index``."""
-        return js_logits_rows(
-            xp,
-            scaled(student[index], temperature),
-            scaled(teacher[index], temperature),
-            self.beta,
-            self.axis,
-        )
+        """Per-row JSD and both log-sum-exps of one block of scaled logits."""
+        return js_logits_rows(xp, student, teacher, self.beta, self.axis)
 
-    def gradients(
+    def gradient_kernel(
         self,
         xp: Namespace,
         student: Array,
         teacher: Array,
-        temperature: float | Array,
-        row_values: Sequence[Array],
-        index: tuple[slice, ...],
+        row_values: tuple[Array, Array, Array],
         target_gradient: bool,
     ) -> tuple[Array, Array | None]:
-        """Gradients of the summed row JSD with respect to the scaled logits of block ``index``."""
+        """The JSD's gradients of one block of scaled logits."""
         return js_logits_gradients(
-            xp,
-            scaled(student[index], temperature),
-            scaled(teacher[index], temperature),
-            self.beta,
-            tuple(values[index] for values in row_values),
-            self.axis,
-            target_gradient,
+            xp, student, teacher, self.beta, row_values, self.axis, target_gradient
         )
 
 

@@ -26,7 +26,7 @@ from ._custom_grad import topk_rows
 from ._elementwise import js_logits_terms, log_softmax
 from ._logits import JSLogitBlocks, kl_div_logits_values, scaled, summed_logit_rows
 from ._reduce import POINTWISE, scale_total
-from ._rows import broadcast_named, check_values
+from ._rows import prepare_rows
 from ._topk import TopkKL, check_topk_arguments, check_topk_values
 from ._validate import check_positive_number, check_reduction, resolve_validate_args
 from .discrete import kl_div_logits
@@ -207,10 +207,9 @@ def reverse_kl_logits(
     Array(0.69314718, dtype=array_api_strict.float64)
     """
     check_positive_number("temperature", temperature)
-    context, (student, teacher) = prepare(input_logits=input_logits, target_logits=target_logits)
-    check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
-    student, teacher = broadcast_named(context, input_logits=student, target_logits=teacher)
-    axis = normalize_axis(axis, student.ndim)
+    context, (student, teacher), axis = prepare_rows(
+        axis, True, validate_args, input_logits=input_logits, target_logits=target_logits
+    )
     result = kl_div_logits_values(context.xp, teacher, student, temperature, reduction, axis)
     return context.finish(result)
 
@@ -293,10 +292,9 @@ def js_div_logits(
         )
     check_positive_number("temperature", temperature)
     check_reduction(reduction, POINTWISE)
-    context, (student, teacher) = prepare(input_logits=input_logits, target_logits=target_logits)
-    check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
-    student, teacher = broadcast_named(context, input_logits=student, target_logits=teacher)
-    axis = normalize_axis(axis, student.ndim)
+    context, (student, teacher), axis = prepare_rows(
+        axis, True, validate_args, input_logits=input_logits, target_logits=target_logits
+    )
     xp = context.xp
     if reduction == "none":
         log_q = log_softmax(xp, scaled(student, temperature), axis)
