@@ -108,6 +108,18 @@ def test_neg_inf_entries_follow_the_conventions(xp):
         assert rows[1] == np.inf
 
 
+@pytest.mark.parametrize("rest_logit", [-10.0, -20.0])
+def test_bucket_keeps_a_tiny_student_rest_in_float32(xp, rest_logit):
+    student = np.full((2, 1000), rest_logit)
+    student[:, :4] = 10.0  # the student's rest: 1e-6 and 1e-11 of its mass
+    logprobs = np.log(np.asarray([[0.3, 0.3, 0.2, 0.19], [0.5, 0.2, 0.2, 0.05]]))
+    indices = np.tile(np.arange(4), (2, 1))
+    arrays = (student.astype(np.float32), logprobs.astype(np.float32), indices)
+    result = kldiv.kl_topk(*_as(xp, *arrays), reduction="none")
+    expected = dense_topk_kl(*(a.astype(np.float64) for a in arrays), reduction="none")
+    assert_close(result, expected.astype(np.float32), rtol=1e-5)
+
+
 def test_half_precision_computes_in_float32():
     torch = pytest.importorskip("torch")
     arrays = [torch.as_tensor(a) for a in topk_inputs(np.random.default_rng(5), (4,), k=5)]

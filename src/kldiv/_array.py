@@ -36,6 +36,7 @@ __all__ = [
     "prepare",
     "runs_eagerly",
     "take_along_axis",
+    "widest_float",
 ]
 
 
@@ -329,3 +330,10 @@ def index_array(context: Context, name: str, value: Any) -> Array:
         raise TypeError(f"{name} must have an integer dtype, got {value.dtype}")
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=context.device)["indexing"]
     return value if value.dtype == index_dtype else xp.astype(value, index_dtype)
+
+
+def widest_float(xp: Namespace, array: Array) -> Any:
+    """The widest real floating dtype ``xp`` offers on ``array``'s device (float64 where it
+    exists, else ``array``'s dtype): for sums whose difference must not cancel."""
+    dtypes = xp.__array_namespace_info__().dtypes(device=compat.device(array), kind="real floating")
+    return dtypes.get("float64", array.dtype)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from . import _logits
-from ._array import Array, Namespace, take_along_axis
+from ._array import Array, Namespace, take_along_axis, widest_float
 from ._blocked import RowBlocks, blocked_rows, laid_out_shape
 from ._elementwise import TOPK_TAILS, logsumexp, topk_kl_rows
 from ._validate import any_value, check_finite_or_neg_inf
@@ -38,21 +39,32 @@ class TopkKL:
     ) -> tuple[Array, Array | None, Array, Array, Array]:
         """``(rows, lse, d_lse, d_student, d_teacher)``: the row KL (``axis`` kept), the
         student's scaled log-normaliser (None for 'renormalize') and the row's derivatives
-        (see :func:`kldiv._elementwise.topk_kl_rows`)."""
+        (see :func:`kldiv._elementwise.topk_kl_rows`), in ``student``'s dtype.
+
+        The k-sized kernel runs in the widest float of the library (float64 where it exists),
+        and so does the log-normaliser for 'bucket': the student's rest mass is the difference
+        of two log-sum-exps, which would cancel in float32 once the rest is below ~1e-6 of the
+        row's mass.
+        """
+        wide = widest_float(xp, student)
         student_topk = _logits.scaled(
-            take_along_axis(xp, student, indices, self.axis), self.temperature
+            xp.astype(take_along_axis(xp, student, indices, self.axis), wide), self.temperature
         )
         lse = None
         if self.tail != "renormalize":
-            kernel = functools.partial(self._log_normalizer, xp)
+            dtype = wide if self.tail == "bucket" else student.dtype
+            kernel = functools.partial(self._log_normalizer, xp, dtype)
             lse = xp.expand_dims(blocked_rows(xp, kernel, [student], self.axis), axis=self.axis)
-        rows, d_lse, d_student, d_teacher = topk_kl_rows(
-            xp, student_topk, lse, teacher, self.tail, self.axis
+            lse = xp.astype(lse, wide)
+        terms = topk_kl_rows(
+            xp, student_topk, lse, xp.astype(teacher, wide), self.tail, self.axis, student.dtype
         )
-        return rows, lse, d_lse, d_student, d_teacher
+        rows, d_lse, d_student, d_teacher = (xp.astype(term, student.dtype) for term in terms)
+        narrow_lse = None if lse is None else xp.astype(lse, student.dtype)
+        return rows, narrow_lse, d_lse, d_student, d_teacher
 
-    def _log_normalizer(self, xp: Namespace, logits: Array, axis: int) -> Array:
-        return logsumexp(xp, _logits.scaled(logits, self.temperature), axis)
+    def _log_normalizer(self, xp: Namespace, dtype: Any, logits: Array, axis: int) -> Array:
+        return logsumexp(xp, _logits.scaled(xp.astype(logits, dtype), self.temperature), axis)
 
     def softmax_block(
         self, xp: Namespace, student: Array, lse: Array, index: tuple[slice, ...]

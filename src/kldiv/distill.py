@@ -55,9 +55,11 @@ def kl_topk(
     * ``'bucket'`` (default): the exact KL of the two distributions coarsened to k + 1 outcomes,
       the k indices and one bucket for the rest: Σ t_i log(t_i / s_i) + t_r log(t_r / s_r), with
       t_r = 1 - Σ t_i and s_r = 1 - Σ s_i (from log-sum-exps, ``log1mexp``). A true KL: ≥ 0, and
-      never above the full KL. A teacher missing mass within the rounding of its stored
-      log-probabilities (2ε(1 + Σ t_i |log t_i|)) counts as 0; where t_r > 0 but the student's
-      rest is below its own rounding (≈ ε of the dtype), the row is +inf.
+      never above the full KL. s_r is accumulated in float64 where the library has it, so it
+      stays exact for float32 and 16-bit logits down to ~1e-13 of the row's mass (below, or
+      without float64 below ~ε of the compute dtype, it is 0 and the row +inf where t_r > 0).
+      A teacher missing mass within the rounding of its log-probabilities
+      (2ε(1 + Σ t_i |log t_i|), ε of the compute dtype) counts as 0.
     * ``'renormalize'``: both renormalised on the k indices, then their exact KL (the
       student's log-normaliser over the vocabulary is not even computed).
     * ``'ignore'``: Σ t_i log(t_i / s_i) over the k terms only (may be negative).

@@ -10,6 +10,8 @@ respect to those three inputs, from which the gradient with respect to the full 
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._array import Array, Namespace
 from ._core import log_midpoint, logsumexp, xlog_ratio_log
 from ._families import log1mexp
@@ -41,14 +43,17 @@ def topk_kl_rows(
     teacher_topk: Array,
     tail: str,
     axis: int,
+    stored_dtype: Any = None,
 ) -> TopkTerms:
     """The row KL(teacher ‖ student) over the top-k support, and its partial derivatives.
 
     ``student_topk``: the student's scaled logits at the teacher's indices; ``student_lse``: the
     log-sum-exp of the student's whole scaled row (``axis`` kept; unused by 'renormalize');
-    ``teacher_topk``: the teacher's log-probabilities t_i. Returns ``(rows, d_lse, d_student,
-    d_teacher)``: the row values (``axis`` kept) and the derivatives of each row with respect to
-    the log-normaliser, the gathered logits and the teacher's log-probabilities.
+    ``teacher_topk``: the teacher's log-probabilities t_i; ``stored_dtype``: the dtype whose
+    rounding bounds the teacher's missing mass (default: the arrays' own). Returns ``(rows,
+    d_lse, d_student, d_teacher)``: the row values (``axis`` kept) and the derivatives of each
+    row with respect to the log-normaliser, the gathered logits and the teacher's
+    log-probabilities.
     """
     if tail == "renormalize":
         return _renormalized(xp, student_topk, teacher_topk, axis)
@@ -61,7 +66,8 @@ def topk_kl_rows(
     if tail == "ignore":
         d_teacher = _mass_weighted(xp, teacher_topk, surprise)
         return rows, covered, -teacher_probs, d_teacher
-    missing, log_missing = _teacher_missing_mass(xp, teacher_topk, axis)
+    eps = xp.finfo(teacher_topk.dtype if stored_dtype is None else stored_dtype).eps
+    missing, log_missing = _teacher_missing_mass(xp, teacher_topk, axis, eps)
     log_rest = log1mexp(xp, xp.maximum(student_lse - logsumexp(xp, student_topk, axis, True), 0.0))
     has_missing = missing > 0
     bucket_log_ratio = xp.where(has_missing, log_missing - log_rest, 0.0)
@@ -84,10 +90,12 @@ def _renormalized(xp: Namespace, student_topk: Array, teacher_topk: Array, axis:
     return rows, xp.zeros_like(rows), d_student, d_teacher
 
 
-def _teacher_missing_mass(xp: Namespace, teacher_topk: Array, axis: int) -> tuple[Array, Array]:
+def _teacher_missing_mass(
+    xp: Namespace, teacher_topk: Array, axis: int, eps: float
+) -> tuple[Array, Array]:
     """``1 - Σ t_i`` and its log, 0 (and log 0 replaced by 0) within rounding of zero.
 
-    Rounding: each stored log t_i is off by about ε·|log t_i| (ε of the dtype), so Σ t_i is
+    Rounding: each stored log t_i is off by about ε·|log t_i| (ε given), so Σ t_i is
     known to about ε·(1 + Σ t_i |log t_i|); a missing mass below twice that counts as none,
     so that a teacher whose top k hold all its mass has an empty bucket.
     """
@@ -95,7 +103,7 @@ def _teacher_missing_mass(xp: Namespace, teacher_topk: Array, axis: int) -> tupl
     raw = -xp.expm1(log_covered)
     information = xlog_ratio_log(xp, teacher_topk, xp.zeros_like(teacher_topk))
     entropy = -xp.sum(information, axis=axis, keepdims=True)
-    rounding = 2.0 * xp.finfo(teacher_topk.dtype).eps * (1.0 + xp.abs(entropy))
+    rounding = 2.0 * eps * (1.0 + xp.abs(entropy))
     has_missing = raw > rounding
     log_missing = log1mexp(xp, xp.where(has_missing, -log_covered, 1.0))
     return xp.where(has_missing, raw, 0.0), xp.where(has_missing, log_missing, 0.0)
