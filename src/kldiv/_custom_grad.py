@@ -11,9 +11,16 @@ both log-sum-exps), and the backward pass recomputes both softmaxes block by blo
 * d/d target_j = p_j (log p_j - log q_j - KL_row) / T,
 
 with q = softmax(input / T), p = softmax(target / T), each times the upstream gradient. Nothing as
-large as the logits is saved. torch gets a ``torch.autograd.Function``, JAX a ``jax.custom_vjp``;
-every other library (or an array temperature) takes the generic pass. torch and JAX are imported
-only when their arrays arrive.
+large as the logits is saved. The same rule serves every :class:`~kldiv._logits.LogitBlocks`
+(the generalised JSD of :func:`kldiv.js_div_logits` brings its own per-block kernels).
+
+``kl_topk``: the row KL depends on the logits only through the row's log-normaliser and the k
+gathered logits, so the gradient is ``d_lse · softmax / T`` (written block by block) plus the k
+derivatives scattered at the indices; the forward pass saves the student and k-sized values.
+
+torch gets a ``torch.autograd.Function``, JAX a ``jax.custom_vjp``; every other library (or an
+array temperature) takes the generic pass. torch and JAX are imported only when their arrays
+arrive.
 """
 
 from __future__ import annotations

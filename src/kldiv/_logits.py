@@ -1,4 +1,5 @@
-"""KL divergence between the softmaxes of two logit arrays, in bounded memory.
+"""KL divergence (and, through :class:`JSLogitBlocks`, the generalised Jensen–Shannon
+divergence) between the softmaxes of two logit arrays, in bounded memory.
 
 The logits are seen as rows: every axis but the distribution axis indexes a row. For a reduced
 result the rows are processed in blocks of about :data:`BLOCK_ELEMENTS` elements: a block's
