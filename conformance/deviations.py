@@ -40,7 +40,7 @@ _ALL = (
     ),
     Deviation(
         key="torch-kl-div-log-target-neg-inf",
-        functions=("kl_div", "KLDivLoss", "kl_div_logits"),
+        functions=("kl_div", "KLDivLoss", "kl_div_logits", "js_div_logits", "reverse_kl_logits"),
         reference="torch.nn.functional.kl_div(log_target=True)",
         reference_gives="nan where log p = -inf (and so for masked teacher logits)",
         kldiv_gives="0 for that term",

@@ -164,6 +164,26 @@ def _kl_estimates(logp: Any, logp_ref: Any, logp_old: Any, mask: Any) -> Any:
     )
 
 
+def _topk_inputs(rng: np.random.Generator) -> Arrays:
+    """Student logits, the teacher's top-3 log-probabilities and indices (floats), a row mask."""
+    teacher = rng.normal(size=(4, 6))
+    log_t = teacher - np.log(np.exp(teacher).sum(-1, keepdims=True))
+    indices = np.argsort(-log_t, axis=-1)[:, :3]
+    logprobs = np.take_along_axis(log_t, indices, -1)
+    return rng.normal(size=(4, 6)), logprobs, indices.astype(np.float64), np.asarray([1, 1, 0, 1.0])
+
+
+def _kl_topk(student: Any, logprobs: Any, indices: Any, mask: Any) -> Any:
+    xp = compat.array_namespace(indices)
+    index_dtype = xp.__array_namespace_info__().default_dtypes()["indexing"]
+    positions = xp.astype(indices, index_dtype)
+    return (
+        kldiv.kl_topk(student, logprobs, positions, temperature=2.0, mask=mask),
+        kldiv.kl_topk(student, logprobs, positions, tail="renormalize", reduction="none"),
+        kldiv.kl_topk(student, logprobs, positions, tail="ignore", reduction="sum"),
+    )
+
+
 DISCRETE: dict[str, Entry] = {
     "kl_divergence": Entry(lambda p, q: kldiv.kl_divergence(p, q, reduction="none"), _rows(2)),
     "kl_div": Entry(lambda p, q: kldiv.kl_div(_log(q), p, reduction="batchmean"), _rows(2)),
@@ -178,6 +198,17 @@ DISCRETE: dict[str, Entry] = {
     "MetricState": Entry(_state_of_a_metric, _rows(2)),
     "MetricState.finish": Entry(_finished_state, _rows(2)),
     "kl_estimate": Entry(_kl_estimates, _log_probabilities),
+    "kl_topk": Entry(_kl_topk, _topk_inputs),
+    "reverse_kl_logits": Entry(
+        lambda s, t: kldiv.reverse_kl_logits(s, t, temperature=2.0), _normals(2)
+    ),
+    "js_div_logits": Entry(
+        lambda s, t: (
+            kldiv.js_div_logits(s, t, beta=0.3, reduction="sum"),
+            kldiv.js_div_logits(s, t, reduction="none"),
+        ),
+        _normals(2),
+    ),
     **_metric_runs(kldiv.KLDivergence),
     **_metric_runs(kldiv.JensenShannonDivergence),
 }

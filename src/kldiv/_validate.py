@@ -32,6 +32,7 @@ DEFAULT_VALIDATE = {
     "discrete": False,
     "gaussian": False,
     "estimators": False,
+    "distill": False,
     "metrics": True,
     "distributions": True,
 }
