@@ -41,7 +41,7 @@ def prepare_normal_pair(
     clamp_min: float,
     clamp_max: float,
     validate_args: bool | None,
-) -> tuple[Context, tuple[int | None, ...], list[Array]]:
+) -> tuple[Context, tuple[int | None, ...], tuple[Array, Array, Array, Array]]:
     """Context, broadcast shape and (mu_p, log_var_p, mu_q, log_var_q), log-variances clipped."""
     check_clamp(clamp_min, clamp_max)
     context, converted = prepare(**dict(zip(_NORMAL_NAMES, arrays, strict=True)))
@@ -53,7 +53,7 @@ def prepare_normal_pair(
     mu_p, log_var_p, mu_q, log_var_q = converted
     log_var_p = xp.clip(log_var_p, min=clamp_min, max=clamp_max)
     log_var_q = xp.clip(log_var_q, min=clamp_min, max=clamp_max)
-    return context, shape, [mu_p, log_var_p, mu_q, log_var_q]
+    return context, shape, (mu_p, log_var_p, mu_q, log_var_q)
 
 
 def per_gaussian(
@@ -96,7 +96,7 @@ def prepare_mvn_pair(
     function: str,
     arrays: tuple[Array, Array, Array, Array],
     validate_args: bool | None,
-) -> tuple[Context, list[Array]]:
+) -> tuple[Context, tuple[Array, Array, Array, Array]]:
     """Context and (loc_p, scale_tril_p, loc_q, scale_tril_q), shapes checked (``function``
     names the caller in the message); under validation, NaN means and non-positive Cholesky
     diagonals are a ``ValueError``."""
@@ -115,4 +115,5 @@ def prepare_mvn_pair(
         for name in ("scale_tril_p", "scale_tril_q"):
             if any_value(xp, ~(diagonal(xp, by_name[name]) > 0)):
                 raise ValueError(f"{name} must have a positive diagonal")
-    return context, converted
+    loc_p, tril_p, loc_q, tril_q = converted
+    return context, (loc_p, tril_p, loc_q, tril_q)

@@ -56,8 +56,10 @@ def _renyi_mvn_rows(
     return log_det + 0.5 * alpha * squared_frobenius(xp, solved)
 
 
-def _bhattacharyya_rows(xp: Namespace, *arrays: Array) -> Array:
-    return 0.5 * _renyi_mvn_rows(xp, *arrays, 0.5)
+def _bhattacharyya_rows(
+    xp: Namespace, loc_p: Array, tril_p: Array, loc_q: Array, tril_q: Array
+) -> Array:
+    return 0.5 * _renyi_mvn_rows(xp, loc_p, tril_p, loc_q, tril_q, 0.5)
 
 
 @ignore_fp_warnings
