@@ -34,6 +34,7 @@ __all__ = [
     "normalize_axis",
     "prepare",
     "runs_eagerly",
+    "take_along_last_axis",
 ]
 
 
@@ -290,3 +291,16 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array of {ndim} dimensions")
     return axis % ndim
+
+
+def take_along_last_axis(xp: Namespace, array: Array, indices: Array) -> Array:
+    """``array[..., indices]`` row by row: ``take_along_axis(axis=-1)``, or where the namespace
+    lacks it (Dask), one ``take`` from the flattened rows. Batch shapes must be equal."""
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(array, indices, axis=-1)
+    batch = tuple(indices.shape[:-1])
+    rows = math.prod(batch)
+    offsets = xp.arange(rows, dtype=indices.dtype, device=compat.device(indices))
+    offsets = xp.reshape(offsets * array.shape[-1], (*batch, 1))
+    flat = xp.take(xp.reshape(array, (-1,)), xp.reshape(indices + offsets, (-1,)))
+    return xp.reshape(flat, (*batch, indices.shape[-1]))
