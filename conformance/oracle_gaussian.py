@@ -15,7 +15,7 @@ means and lower Cholesky factors (batched).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import mpmath
@@ -26,6 +26,7 @@ from conformance.oracle import _float, _mp, _oracle
 __all__ = [
     "bhattacharyya_mvn",
     "bhattacharyya_normal",
+    "each_mvn_pair",
     "hellinger_mvn",
     "hellinger_normal",
     "renyi_mvn",
@@ -168,6 +169,23 @@ def _w2_pair(distance: Any, cov_p: Any, cov_q: Any) -> Any:
     return mpmath.re(mpmath.fsum(x**2 for x in distance) + traces)
 
 
+def each_mvn_pair(
+    loc_p: np.ndarray, tril_p: np.ndarray, loc_q: np.ndarray, tril_q: np.ndarray
+) -> tuple[tuple[int, ...], Iterator[tuple[tuple[int, ...], tuple[np.ndarray, ...]]]]:
+    """The broadcast batch shape, and (index, (loc_p, tril_p, loc_q, tril_q)) per element."""
+    size = loc_p.shape[-1]
+    batch = np.broadcast_shapes(
+        loc_p.shape[:-1], tril_p.shape[:-2], loc_q.shape[:-1], tril_q.shape[:-2]
+    )
+    locs = [np.broadcast_to(x, (*batch, size)) for x in (loc_p, loc_q)]
+    trils = [np.broadcast_to(x, (*batch, size, size)) for x in (tril_p, tril_q)]
+    pairs = (
+        (index, (locs[0][index], trils[0][index], locs[1][index], trils[1][index]))
+        for index in np.ndindex(*batch)
+    )
+    return batch, pairs
+
+
 def _mvn_oracle(name: str) -> Callable[..., Any]:
     def oracle(
         loc_p: np.ndarray,
@@ -179,16 +197,11 @@ def _mvn_oracle(name: str) -> Callable[..., Any]:
         coefficient: bool = False,
         squared: bool = False,
     ) -> np.ndarray:
-        size = loc_p.shape[-1]
-        batch = np.broadcast_shapes(
-            loc_p.shape[:-1], tril_p.shape[:-2], loc_q.shape[:-1], tril_q.shape[:-2]
-        )
-        locs = [np.broadcast_to(x, (*batch, size)) for x in (loc_p, loc_q)]
-        trils = [np.broadcast_to(x, (*batch, size, size)) for x in (tril_p, tril_q)]
+        batch, pairs = each_mvn_pair(loc_p, tril_p, loc_q, tril_q)
         values = np.empty(batch, dtype=object)
-        for index in np.ndindex(*batch):
-            distance = _matrix((locs[0][index] - locs[1][index])[:, None])
-            factors = [_matrix(t[index]) for t in trils]
+        for index, (one_loc_p, one_tril_p, one_loc_q, one_tril_q) in pairs:
+            distance = _matrix((one_loc_p - one_loc_q)[:, None])
+            factors = [_matrix(t) for t in (one_tril_p, one_tril_q)]
             cov_p, cov_q = (factor * factor.T for factor in factors)
             if name == "wasserstein2":
                 value = _w2_pair(distance, cov_p, cov_q)

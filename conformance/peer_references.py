@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.oracle_gaussian import each_mvn_pair
 from conformance.references import _rows
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "pyitlib_jeffreys",
     "pyitlib_js_divergence",
     "pyitlib_kl_divergence",
+    "row_by_row",
 ]
 
 _LN2 = math.log(2.0)
@@ -151,6 +153,30 @@ pyitlib_entropy = _pyitlib("entropy_pmf", pair=False)
 # --- POT -----------------------------------------------------------------------------------------
 
 
+def row_by_row(function: Callable[..., float], *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """``function(*rows, **kwargs)`` for each row of ``arrays`` (the last axis is the support,
+    the leading axes broadcast), as an array of the batch shape."""
+    batch = np.broadcast_shapes(*(a.shape[:-1] for a in arrays))
+    arrays = tuple(np.broadcast_to(a, (*batch, a.shape[-1])) for a in arrays)
+    values = np.empty(batch)
+    for index in np.ndindex(*batch):
+        values[index] = function(*(a[index] for a in arrays), **kwargs)
+    return values
+
+
+def _pot_wasserstein_row(
+    u_values: np.ndarray,
+    v_values: np.ndarray,
+    u_weights: np.ndarray,
+    v_weights: np.ndarray,
+    p: float,
+) -> float:
+    import ot
+
+    u_mass, v_mass = u_weights / u_weights.sum(), v_weights / v_weights.sum()
+    return float(ot.wasserstein_1d(u_values, v_values, u_mass, v_mass, p=p)) ** (1 / p)
+
+
 def pot_wasserstein_1d(
     u_values: np.ndarray,
     v_values: np.ndarray,
@@ -159,19 +185,7 @@ def pot_wasserstein_1d(
     p: float = 1,
 ) -> np.ndarray:
     """``ot.wasserstein_1d`` row by row (batch axes broadcast), its W_p^p made W_p."""
-    import ot
-
-    batch = np.broadcast_shapes(*(a.shape[:-1] for a in (u_values, v_values, u_weights, v_weights)))
-    u_values, u_weights = (np.broadcast_to(a, (*batch, a.shape[-1])) for a in (u_values, u_weights))
-    v_values, v_weights = (np.broadcast_to(a, (*batch, a.shape[-1])) for a in (v_values, v_weights))
-    values = np.empty(batch)
-    for index in np.ndindex(*batch):
-        u_mass, v_mass = u_weights[index], v_weights[index]
-        power = ot.wasserstein_1d(
-            u_values[index], v_values[index], u_mass / u_mass.sum(), v_mass / v_mass.sum(), p=p
-        )
-        values[index] = float(power) ** (1 / p)
-    return values
+    return row_by_row(_pot_wasserstein_row, u_values, v_values, u_weights, v_weights, p=p)
 
 
 def pot_bures_wasserstein(
@@ -184,17 +198,10 @@ def pot_bures_wasserstein(
     """``ot.gaussian.bures_wasserstein_distance`` (W₂) per batch element, squared on request."""
     import ot
 
-    size = loc_p.shape[-1]
-    batch = np.broadcast_shapes(
-        loc_p.shape[:-1], tril_p.shape[:-2], loc_q.shape[:-1], tril_q.shape[:-2]
-    )
-    locs = [np.broadcast_to(x, (*batch, size)) for x in (loc_p, loc_q)]
-    trils = [np.broadcast_to(x, (*batch, size, size)) for x in (tril_p, tril_q)]
+    batch, pairs = each_mvn_pair(loc_p, tril_p, loc_q, tril_q)
     values = np.empty(batch)
-    for index in np.ndindex(*batch):
-        covariances = [t[index] @ t[index].T for t in trils]
-        distance = ot.gaussian.bures_wasserstein_distance(
-            locs[0][index], locs[1][index], *covariances
-        )
+    for index, (one_loc_p, one_tril_p, one_loc_q, one_tril_q) in pairs:
+        covariances = [t @ t.T for t in (one_tril_p, one_tril_q)]
+        distance = ot.gaussian.bures_wasserstein_distance(one_loc_p, one_loc_q, *covariances)
         values[index] = float(distance) ** (2 if squared else 1)
     return values

@@ -108,6 +108,15 @@ def _wasserstein_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _wasserstein_oracle(*arrays: np.ndarray, p: float = 1) -> np.ndarray:
+    """The mpmath W_p of each row (:func:`conformance.oracle_fdiv.wasserstein_rows`)."""
+
+    def one(*rows: np.ndarray) -> float:
+        return float(oracle_fdiv.oracle_call(oracle_fdiv.wasserstein_rows, *rows, p=p))
+
+    return peer_references.row_by_row(one, *arrays)
+
+
 if _installed("dit"):
     for _name in peer_references.DIT_MEASURES:
         _register_rows("dit", _name, peer_references.dit_measure(_name))
@@ -127,7 +136,7 @@ if _installed("ot"):
         name="wasserstein_1d[POT]",
         kldiv=_call("wasserstein_1d"),
         reference=peer_references.pot_wasserstein_1d,
-        oracle=lambda *arrays, p=1: peer_references.pot_wasserstein_1d(*arrays, p=p),
+        oracle=_wasserstein_oracle,
         cases=_wasserstein_cases,
         dtypes=("float64", "float32"),
         dtypes_on=DASK_FLOAT64_ONLY,
