@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from conformance import oracle_gaussian
-from conformance.registry import DASK_FLOAT64_ONLY, Case, register
+from conformance.registry import ALL_DTYPES, DASK_FLOAT64_ONLY, Case, register
 from conformance.specs import scale_tril
 from kldiv import gaussian
 
@@ -89,24 +89,19 @@ def _kldiv(name: str) -> Callable[..., Any]:
     return lambda *arrays, **kwargs: getattr(gaussian, name)(*arrays, **kwargs)
 
 
-for _name, _options in NORMAL_OPTIONS.items():
+#: Each function with its cases and dtypes (the factorisations in float64 and float32, as kl_mvn).
+_ENTRIES = [
+    *((name, _normal_cases(options), ALL_DTYPES) for name, options in NORMAL_OPTIONS.items()),
+    *((name, _mvn_cases(options), ("float64", "float32")) for name, options in MVN_OPTIONS.items()),
+]
+for _name, _cases, _dtypes in _ENTRIES:
     register(
         name=f"gaussian.{_name}",
         kldiv=_kldiv(_name),
         reference=getattr(oracle_gaussian, _name),
         oracle=getattr(oracle_gaussian, _name),
-        cases=_normal_cases(_options),
-        dtypes_on=DASK_FLOAT64_ONLY,
-        tags=("gaussian", "fdiv"),
-    )
-for _name, _options in MVN_OPTIONS.items():
-    register(
-        name=f"gaussian.{_name}",
-        kldiv=_kldiv(_name),
-        reference=getattr(oracle_gaussian, _name),
-        oracle=getattr(oracle_gaussian, _name),
-        cases=_mvn_cases(_options),
-        dtypes=("float64", "float32"),
+        cases=_cases,
+        dtypes=_dtypes,
         dtypes_on=DASK_FLOAT64_ONLY,
         tags=("gaussian", "fdiv"),
     )

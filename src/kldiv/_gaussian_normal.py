@@ -81,12 +81,9 @@ def renyi_normal(
         The order, ≥ 0 and finite.
     event_ndims : int, default 0
         How many trailing axes index the coordinates of one diagonal Gaussian (summed over).
-    reduction : {'none', 'sum', 'mean', 'batchmean'}, default 'none'
-        As for :func:`kldiv.gaussian.kl_normal`, over the values per Gaussian.
-    clamp_min, clamp_max : float, default -30.0, 20.0
-        Log-variances are clipped to [clamp_min, clamp_max] (gradient 0 outside).
-    validate_args : bool, optional
-        Raise ``ValueError`` on NaN inputs (default off, see :func:`kldiv.set_validate_args`).
+    reduction, clamp_min, clamp_max, validate_args
+        As for :func:`kldiv.gaussian.kl_standard_normal`; the reduction applies to the values
+        per Gaussian.
 
     Returns
     -------
