@@ -1,10 +1,15 @@
-"""KL divergences between Gaussians in the forms models produce: log-variances, Cholesky factors.
+"""Closed forms between Gaussians in the forms models produce: log-variances, Cholesky factors.
 
 ``kl_standard_normal`` and ``kl_normal`` are elementwise (diagonal Gaussians, the VAE case) and
 take the same reductions as :func:`kldiv.kl_div`: 'none', 'sum', 'mean', 'batchmean' (sum over
 all elements divided by the size of axis 0). ``kl_mvn`` takes full covariances through their lower
 Cholesky factors, batched with broadcasting. Value checks (NaN parameters, non-positive Cholesky
 diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.functional``).
+
+Beyond KL, with the same arguments: the Rényi divergence of order α (``renyi_normal``,
+``renyi_mvn``), the Bhattacharyya distance and coefficient (``bhattacharyya_*``), the Hellinger
+distance (``hellinger_*``) and the 2-Wasserstein distance (``wasserstein2_*``); the ``*_normal``
+forms take ``event_ndims`` to treat trailing axes as the coordinates of one diagonal Gaussian.
 """
 
 from __future__ import annotations
