@@ -13,7 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests", "tests_minimal", "conformance"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
-ALL_BACKENDS = ".[test,torch,jax,dask,torchmetrics]"
+ALL_BACKENDS = ".[test,torch,jax,dask,torchmetrics,peers]"
 # pytest exits 5 when a selection (posargs) matches no test: not a failure of the code.
 PYTEST_OK = [0, 5]
 

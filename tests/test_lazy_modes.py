@@ -247,6 +247,7 @@ FDIV: dict[str, Entry] = {
         lambda u, v, u_weights, v_weights: (
             kldiv.wasserstein_1d(u, v, u_weights, v_weights),
             kldiv.wasserstein_1d(u, v, p=2),
+            kldiv.wasserstein_1d(u, v[None, :] * u_weights[:3, None], p=3),
         ),
         _samples,
     ),
@@ -264,6 +265,33 @@ GAUSSIAN: dict[str, Entry] = {
     ),
     "kl_normal": Entry(gaussian.kl_normal, _normals(4)),
     "kl_mvn": Entry(gaussian.kl_mvn, _mvn_pair),
+    "renyi_normal": Entry(
+        lambda *arrays: (
+            gaussian.renyi_normal(*arrays, alpha=0.5, reduction="sum"),
+            gaussian.renyi_normal(*arrays, alpha=3.0, event_ndims=1),
+        ),
+        _normals(4),
+    ),
+    "bhattacharyya_normal": Entry(
+        lambda *arrays: gaussian.bhattacharyya_normal(*arrays, coefficient=True, event_ndims=1),
+        _normals(4),
+    ),
+    "hellinger_normal": Entry(gaussian.hellinger_normal, _normals(4)),
+    "wasserstein2_normal": Entry(
+        lambda *arrays: gaussian.wasserstein2_normal(*arrays, reduction="batchmean"), _normals(4)
+    ),
+    "renyi_mvn": Entry(
+        lambda *arrays: (
+            gaussian.renyi_mvn(*arrays, alpha=0.3),
+            gaussian.renyi_mvn(*arrays, alpha=4.0),
+        ),
+        _mvn_pair,
+    ),
+    "bhattacharyya_mvn": Entry(gaussian.bhattacharyya_mvn, _mvn_pair),
+    "hellinger_mvn": Entry(
+        lambda *arrays: gaussian.hellinger_mvn(*arrays, squared=True), _mvn_pair
+    ),
+    "wasserstein2_mvn": Entry(gaussian.wasserstein2_mvn, _mvn_pair),
 }
 for _name in ("kl_mvn", "kl_normal", "kl_standard_normal"):
     DISCRETE[_name] = GAUSSIAN[_name]

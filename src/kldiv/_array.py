@@ -296,7 +296,7 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
 
 
 def take_along_axis(xp: Namespace, x: Array, indices: Array, axis: int) -> Array:
-    """``x`` gathered at the integer ``indices`` along ``axis`` (non-negative ``axis``).
+    """``x`` gathered at the integer ``indices`` along ``axis``.
 
     The array API's ``take_along_axis`` where the library has it; otherwise one ``take`` from
     ``x`` flattened, at each index offset by its row's start (Dask).

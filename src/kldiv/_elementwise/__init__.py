@@ -42,6 +42,11 @@ from ._families import (
     sigmoid,
     where_inf,
 )
+from ._gaussian import (
+    renyi_normal_log_det,
+    renyi_normal_mixed_variance,
+    wasserstein2_normal_squared,
+)
 from ._logits import kl_logits_gradients, kl_logits_rows
 from ._power import log_power_sum, power_sum_near_one
 
@@ -70,10 +75,13 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "power_sum_near_one",
+    "renyi_normal_log_det",
+    "renyi_normal_mixed_variance",
     "replace_where",
     "sigmoid",
     "sqrt_at_least_zero",
     "topk_kl_rows",
+    "wasserstein2_normal_squared",
     "where_inf",
     "xlog_ratio",
     "xlog_ratio_log",
