@@ -100,7 +100,7 @@ def docs(session: nox.Session) -> None:
         output = ("--output-dir", "docs/_build/conformance")
         session.run("python", "-m", "conformance", *quick, *output, silent=True)
     html = "docs/_build/html"
-    session.run("sphinx-build", "-b", "html", "-W", "--keep-going", "docs", html)
+    session.run("sphinx-build", "-b", "html", "-E", "-W", "--keep-going", "docs", html)
     session.run(
         "python",
         "-m",

@@ -130,12 +130,20 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def _has_parameters(value: Any) -> bool:
+    """Whether ``value`` takes named arguments of its own (a class: its own ``__init__``)."""
     target = value.__init__ if inspect.isclass(value) else value
+    if not getattr(target, "__module__", "").startswith("kldiv"):
+        return False  # inherited from Python (Enum, Exception, object)
     try:
-        parameters = inspect.signature(target).parameters
+        parameters = inspect.signature(target).parameters.values()
     except (TypeError, ValueError):
         return False
-    return any(name not in ("self", "cls") for name in parameters)
+    named = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return any(p.name not in ("self", "cls") and p.kind not in named for p in parameters)
+
+
+def _documents_parameters(html: str) -> bool:
+    return "Parameters" in html or "Attributes" in html
 
 
 def check_api(app: Sphinx, exception: Exception | None) -> None:
@@ -151,7 +159,7 @@ def check_api(app: Sphinx, exception: Exception | None) -> None:
                 LOGGER.warning("API reference: no page for %s", qualified)
                 continue
             value = getattr(module, name)
-            if callable(value) and _has_parameters(value) and "Parameters" not in html.read_text():
+            if _has_parameters(value) and not _documents_parameters(html.read_text()):
                 LOGGER.warning("API reference: %s has no Parameters section", qualified)
 
 

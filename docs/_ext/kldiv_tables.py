@@ -71,7 +71,7 @@ def support_matrix() -> str:
             ]
             notes = declared.array_free or declared.notes
             rows.append([f"{{py:obj}}`~{page.prefix}.{name}`", *libraries, *modes, notes])
-        lines += [f"### `{page.title}`", "", *_table(headers, rows)]
+        lines += [f"## `{page.title}`", "", *_table(headers, rows)]
     return "\n".join(lines)
 
 
@@ -101,9 +101,7 @@ def pair_table() -> str:
         else:
             in_torch, extras = "**kldiv only**", extras + 1
         rows.append([f"`{p_name}`", f"`{q_name}`", kind, in_torch])
-    lines = [
-        f"{len(ours)} registered pairs, generated from the registry of `kldiv.distributions`."
-    ]
+    lines = [f"{len(ours)} registered pairs, generated from the registry of `kldiv.distributions`."]
     if torch_pairs is None:
         lines += ["", "torch is not installed in this build: its column is not generated.", ""]
     else:
@@ -202,7 +200,7 @@ def deviation_pages(report: dict[str, Any] | None) -> str:
         ]
     for key, deviation in DEVIATIONS.items():
         lines += [
-            f"### `{key}`",
+            f"## `{key}`",
             "",
             f"- **functions**: {', '.join(f'`{name}`' for name in deviation.functions)}",
             f"- **reference**: {deviation.reference}",
@@ -270,7 +268,7 @@ def benchmarks_page(results: Path, plot: Path, generated: Path) -> str:
         ]
         for r in data["ratios"]
     ]
-    lines += ["### Time ratios (kldiv / peer; below 1 kldiv is faster)", ""]
+    lines += ["## Time ratios (kldiv / peer; below 1 kldiv is faster)", ""]
     lines += _table(["kldiv", "peer", "dtype", "shape", "ratio", "target", ""], ratio_rows)
     memory_rows = [
         [
@@ -283,7 +281,7 @@ def benchmarks_page(results: Path, plot: Path, generated: Path) -> str:
         for m in data.get("memory", [])
     ]
     if memory_rows:
-        lines += ["### Peak extra memory (percent of the inputs' size)", ""]
+        lines += ["## Peak extra memory (percent of the inputs' size)", ""]
         lines += _table(["implementation", "dtype", "shape", "peak extra", "target"], memory_rows)
     return "\n".join(lines)
 

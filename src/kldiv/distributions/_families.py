@@ -74,7 +74,7 @@ class LogNormal(Distribution):
 
 
 class Laplace(Distribution):
-    """Laplace(loc, scale): density exp(−|x − loc|/scale) / (2·scale).
+    """Laplace(loc, scale): density ``exp(−|x − loc|/scale) / (2·scale)``.
 
     Parameters
     ----------
@@ -140,7 +140,7 @@ class Gumbel(Distribution):
 
 
 class HalfNormal(Distribution):
-    """HalfNormal(scale): |X| for X ~ Normal(0, scale).
+    """HalfNormal(scale): ``|X|`` for X ~ Normal(0, scale).
 
     Parameters
     ----------
