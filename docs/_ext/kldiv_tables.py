@@ -53,7 +53,8 @@ def support_matrix() -> str:
     lines = [
         "Generated from `src/kldiv/_capabilities.py`, the declaration the test suite checks "
         "(`tests/test_capabilities.py`, `tests/test_lazy_modes.py`). "
-        f"{YES} supported and tested, {NO} not supported, n/a: runs no array code of its own.",
+        f"{YES} supported and tested, {NO} not supported, n/a: runs no array code of its own. "
+        "CuPy (and torch on CUDA) are tested where a GPU is present.",
         "",
     ]
     for page in api_pages():
@@ -223,8 +224,8 @@ def deviation_pages(report: dict[str, Any] | None) -> str:
                 _values(item.get("reference")),
                 _values(item.get("kldiv")),
                 _values(item.get("oracle")),
-                YES if item.get("kldiv_matches_oracle") else NO,
-                YES if item.get("reference_matches_oracle") else NO,
+                "yes" if item.get("kldiv_matches_oracle") else "no",
+                "yes" if item.get("reference_matches_oracle") else "no",
             ]
             for item in evidence
         ]
