@@ -115,8 +115,8 @@ def write_api(app: Sphinx) -> None:
     directory = Path(app.srcdir) / API_DIR
     directory.mkdir(parents=True, exist_ok=True)
     wanted = set()
-    for index, page in enumerate(api_pages()):
-        path = directory / f"{index:02d}-{page.slug}.rst"
+    for page in api_pages():
+        path = directory / f"{page.slug}.rst"
         wanted.add(path.name)
         _write_if_changed(path, _page_text(page))
     for stale in directory.glob("*.rst"):
