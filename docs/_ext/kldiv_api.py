@@ -110,7 +110,7 @@ def _page_text(page: ApiPage) -> str:
     return "\n".join(lines)
 
 
-def write_api(app: Sphinx) -> None:
+def write_api(app: Sphinx, config: Any = None) -> None:
     """Write one reST page per public module into ``_generated/api``."""
     directory = Path(app.srcdir) / API_DIR
     directory.mkdir(parents=True, exist_ok=True)
@@ -164,6 +164,7 @@ def check_api(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("builder-inited", write_api)
+    # config-inited runs before autosummary reads the pages for its stubs (builder-inited).
+    app.connect("config-inited", write_api)
     app.connect("build-finished", check_api)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
