@@ -49,30 +49,34 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def support_matrix() -> str:
-    headers = ["name", *LIBRARY_NAMES.values(), "jax.jit", "lazy Dask", "torch grad", "notes"]
+    headers = ["name", *LIBRARY_NAMES.values(), "jax.jit", "lazy Dask", "torch grad", "note"]
     lines = [
         "Generated from `src/kldiv/_capabilities.py`, the declaration the test suite checks "
         "(`tests/test_capabilities.py`, `tests/test_lazy_modes.py`). "
         f"{YES} supported and tested, {NO} not supported, n/a: runs no array code of its own. "
-        "CuPy (and torch on CUDA) are tested where a GPU is present.",
+        "CuPy (and torch on CUDA) are tested where a GPU is present. The notes are numbered "
+        "below each table.",
         "",
     ]
     for page in api_pages():
-        rows = []
+        rows, notes = [], []
         for name in page.names:
-            relative = f"{page.prefix}.{name}".removeprefix("kldiv.")
-            declared = capability(relative)
+            link = f"{{py:obj}}`~{page.prefix}.{name}`"
+            declared = capability(f"{page.prefix}.{name}".removeprefix("kldiv."))
             if declared is None:
-                rows.append([f"{{py:obj}}`~{page.prefix}.{name}`", *["?"] * 9, "**undeclared**"])
+                rows.append([link, *["?"] * 9, "**undeclared**"])
                 continue
             libraries = [YES if lib in declared.backends else NO for lib in BACKENDS]
             modes = [
                 "n/a" if declared.array_free else (YES if declared.supports(mode) else NO)
                 for mode in ("jit", "lazy-dask", "grad")
             ]
-            notes = declared.array_free or declared.notes
-            rows.append([f"{{py:obj}}`~{page.prefix}.{name}`", *libraries, *modes, notes])
+            note = declared.array_free or declared.notes
+            if note and note not in notes:
+                notes.append(note)
+            rows.append([link, *libraries, *modes, str(notes.index(note) + 1) if note else ""])
         lines += [f"## `{page.title}`", "", *_table(headers, rows)]
+        lines += [*(f"{number}. {note}" for number, note in enumerate(notes, 1)), ""]
     return "\n".join(lines)
 
 
