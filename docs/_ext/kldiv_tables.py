@@ -184,17 +184,9 @@ def _dtype_rank(dtype: str) -> int:
     return order.index(dtype) if dtype in order else len(order)
 
 
-def _values(values: Any) -> str:
-    if values is None:
-        return "—"
-    if isinstance(values, str):
-        return values
-    shown = ", ".join(f"{value:.17g}" for value in values[:3])
-    return f"[{shown}{', …' if len(values) > 3 else ''}]"
-
-
 def deviation_pages(report: dict[str, Any] | None) -> str:
     from conformance.deviations import DEVIATIONS
+    from conformance.report import _values  # the report's own rendering of the values
 
     lines = []
     if report is None:

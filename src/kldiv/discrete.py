@@ -19,6 +19,7 @@ from ._array import (
 )
 from ._blocked import blocked_rows
 from ._custom_grad import kl_div_total
+from ._divergence_rows import documented
 from ._elementwise import (
     log_ratio,
     sqrt_at_least_zero,
@@ -214,6 +215,7 @@ class KLDivLoss:
         return f"KLDivLoss(reduction={self.reduction!r}, log_target={self.log_target})"
 
 
+@documented
 @ignore_fp_warnings
 def kl_divergence(
     p: Array,
@@ -232,18 +234,7 @@ def kl_divergence(
 
     Parameters
     ----------
-    p, q : array
-        Probabilities along ``axis`` (rows renormalised), or log-probabilities with
-        ``log_prob``; batch axes broadcast.
-    log_prob : bool, optional
-        Whether ``p`` and ``q`` are log-probabilities (used as they are).
-    reduction : {'mean', 'sum', 'none', None}, optional
-        Over the per-row values: their mean, their sum, or the values themselves.
-    axis : int, optional
-        The distribution axis.
-    validate_args : bool, optional
-        Check the values (no negative probabilities); default off (see
-        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+    {row_arguments}
 
     Returns
     -------
@@ -349,6 +340,7 @@ def cross_entropy(
     return context.finish(in_base(context, rows, base))
 
 
+@documented
 @ignore_fp_warnings
 def js_divergence(
     p: Array,
@@ -368,20 +360,9 @@ def js_divergence(
 
     Parameters
     ----------
-    p, q : array
-        Probabilities along ``axis`` (rows renormalised), or log-probabilities with
-        ``log_prob``; batch axes broadcast.
-    log_prob : bool, optional
-        Whether ``p`` and ``q`` are log-probabilities (used as they are).
+    {row_arguments}
     base : float, optional
         The logarithm's base (None: natural logarithm, nats).
-    reduction : {'mean', 'sum', 'none', None}, optional
-        Over the per-row values: their mean, their sum, or the values themselves.
-    axis : int, optional
-        The distribution axis.
-    validate_args : bool, optional
-        Check the values (no negative probabilities); default off (see
-        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
 
     Returns
     -------
@@ -442,6 +423,7 @@ def js_distance(
     return context.finish(sqrt_at_least_zero(xp, divergence))
 
 
+@documented
 @ignore_fp_warnings
 def jeffreys(
     p: Array,
@@ -458,18 +440,7 @@ def jeffreys(
 
     Parameters
     ----------
-    p, q : array
-        Probabilities along ``axis`` (rows renormalised), or log-probabilities with
-        ``log_prob``; batch axes broadcast.
-    log_prob : bool, optional
-        Whether ``p`` and ``q`` are log-probabilities (used as they are).
-    reduction : {'mean', 'sum', 'none', None}, optional
-        Over the per-row values: their mean, their sum, or the values themselves.
-    axis : int, optional
-        The distribution axis.
-    validate_args : bool, optional
-        Check the values (no negative probabilities); default off (see
-        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+    {row_arguments}
 
     Returns
     -------
