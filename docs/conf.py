@@ -38,7 +38,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_generated/*.md", "README.md"]
+exclude_patterns = ["_build", "_generated/*.md"]
 templates_path = ["_templates"]
 
 html_theme = "furo"

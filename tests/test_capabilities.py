@@ -19,8 +19,21 @@ from kldiv.testing import Backend, assert_close, assert_same_kind, to_numpy
 from .conftest import load_backend
 from .test_lazy_modes import ENTRIES, public_names
 
-#: Libraries whose eager run is checked here (JAX and Dask run in test_lazy_modes' modes).
-EAGER = (Backend.NUMPY, Backend.ARRAY_API_STRICT, Backend.TORCH, Backend.JAX)
+#: Libraries whose eager run is checked here (Dask runs in test_lazy_modes' lazy mode); the GPU
+#: ones are skipped without a GPU.
+EAGER = (
+    Backend.NUMPY,
+    Backend.ARRAY_API_STRICT,
+    Backend.TORCH,
+    Backend.JAX,
+    Backend.TORCH_CUDA,
+    Backend.CUPY,
+)
+
+
+def _library(backend: Backend) -> str:
+    """The declared library a backend tests (torch on CUDA is torch)."""
+    return "torch" if backend is Backend.TORCH_CUDA else backend.value
 
 
 def _arrays(result: Any) -> list[Any]:
@@ -60,7 +73,7 @@ def _eager_cases() -> list[Any]:
     for name in sorted(ENTRIES):
         declared = capability(name)
         for backend in EAGER:
-            if declared is not None and backend.value in declared.backends:
+            if declared is not None and _library(backend) in declared.backends:
                 cases.append(pytest.param(name, backend, id=f"{name}-{backend.value}"))
     return cases
 
