@@ -43,7 +43,8 @@ templates_path = ["_templates"]
 
 html_theme = "furo"
 html_title = f"kldiv {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 
 myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
