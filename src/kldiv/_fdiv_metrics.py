@@ -32,7 +32,7 @@ class HellingerDistance(_StreamingDivergence):
 
 @with_parameter_docs(*METRIC_PARAMETERS)
 class TotalVariationDistance(_StreamingDivergence):
-    """The total variation distance ½ Σ |P - Q| per row (:func:`kldiv.total_variation`), over
+    """The total variation distance ``½ Σ |P - Q|`` per row (:func:`kldiv.total_variation`), over
     batches.
 
     {parameters}

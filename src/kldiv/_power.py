@@ -166,7 +166,7 @@ def alpha_divergence(
     """Amari's α-divergence 4/(1 - α²) (1 - Σ P^((1-α)/2) Q^((1+α)/2)).
 
     Its limits: KL(P ‖ Q) at α = -1 and KL(Q ‖ P) at α = 1; α = 0 gives 4 H² (four times
-    :func:`hellinger_squared`). Bounded by 4/(1 - α²) for |α| < 1; for α > 1 it is +inf
+    :func:`hellinger_squared`). Bounded by 4/(1 - α²) for ``|α| < 1``; for α > 1 it is +inf
     where P = 0 < Q, for α < -1 where Q = 0 < P.
 
     {parameters}

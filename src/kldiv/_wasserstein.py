@@ -84,10 +84,10 @@ def wasserstein_1d(
 ) -> Array:
     """The p-Wasserstein distance W_p between two distributions on the real line.
 
-    W_p = (∫₀¹ |F⁻¹(t) - G⁻¹(t)|^p dt)^(1/p) over the quantile functions of u (values
+    ``W_p = (∫₀¹ |F⁻¹(t) - G⁻¹(t)|^p dt)^(1/p)`` over the quantile functions of u (values
     ``u_values`` with masses ``u_weights``, renormalised; equal masses by default) and v. For a
     histogram, pass the ordered bin positions as values and the counts as weights. For p = 1
-    this is ∫ |F - G| dx, SciPy's ``wasserstein_distance``.
+    this is ``∫ |F - G| dx``, SciPy's ``wasserstein_distance``.
 
     Parameters
     ----------
@@ -111,7 +111,7 @@ def wasserstein_1d(
     -----
     Conventions elsewhere: ``scipy.stats.wasserstein_distance(u_values, v_values, u_weights,
     v_weights)`` is our p = 1 (same argument order); POT's ``ot.wasserstein_1d(..., p=p)``
-    returns W_p^p, the p-th power of ours (``ot.emd2`` with the |x - y|^p cost likewise).
+    returns W_p^p, the p-th power of ours (``ot.emd2`` with the ``|x - y|^p`` cost likewise).
     Total weights of 0 give NaN.
 
     Examples

@@ -62,7 +62,7 @@ def total_variation(
     axis: int = -1,
     validate_args: bool | None = None,
 ) -> Array:
-    """Total variation distance ½ Σ |P - Q| = max over events |P(A) - Q(A)|, in [0, 1].
+    """Total variation distance ``½ Σ |P - Q|`` = max over events ``|P(A) - Q(A)|``, in [0, 1].
 
     {parameters}
 
@@ -73,7 +73,7 @@ def total_variation(
 
     Notes
     -----
-    Conventions elsewhere: dit's ``variational_distance`` (same); the L1 distance Σ |P - Q|
+    Conventions elsewhere: dit's ``variational_distance`` (same); the L1 distance ``Σ |P - Q|``
     (e.g. ``scipy.spatial.distance.cityblock`` of the normalised rows) is twice ours.
 
     Examples
@@ -273,7 +273,7 @@ def f_divergence(
     Conventions at zeros (Csiszár's): a term with P = Q = 0 is 0; Q > 0 = P gives Q · f(0),
     with ``f_at_zero`` in place of f(0) when given (for f whose formula is NaN at 0, such as
     t log t); Q = 0 < P gives P · f'(∞), f'(∞) = lim f(t) / t = ``slope_at_infinity``
-    (default +inf, as for KL and χ²; 1 for the total variation f(t) = |t - 1| / 2).
+    (default +inf, as for KL and χ²; 1 for the total variation ``f(t) = |t - 1| / 2``).
 
     {parameters}
     f : callable

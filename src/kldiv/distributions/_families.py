@@ -64,7 +64,7 @@ class LogNormal(Distribution):
 
 
 class Laplace(Distribution):
-    """Laplace(loc, scale): density exp(−|x − loc|/scale) / (2·scale).
+    """Laplace(loc, scale): density ``exp(−|x − loc|/scale) / (2·scale)``.
 
     {parameters}
 
@@ -115,7 +115,7 @@ class Gumbel(Distribution):
 
 
 class HalfNormal(Distribution):
-    """HalfNormal(scale): |X| for X ~ Normal(0, scale).
+    """HalfNormal(scale): ``|X|`` for X ~ Normal(0, scale).
 
     {parameters}
 
