@@ -105,6 +105,12 @@ _TOP_LEVEL: dict[str, Capability] = {
         _ARRAYS,
     ),
     "kl_div_logits": _LOGITS,
+    "reverse_kl_logits": _LOGITS,
+    "js_div_logits": _LOGITS,
+    "kl_topk": Capability(
+        notes="gathers the student's logits at the teacher's top-k indices; streams the "
+        "log-normaliser over the vocabulary on eager libraries; custom backward on torch and JAX"
+    ),
     "wasserstein_1d": Capability(notes="sorts the samples and merges the two quantile functions"),
     **dict.fromkeys(
         (
@@ -125,6 +131,15 @@ _GAUSSIAN: dict[str, Capability] = {
     "kl_standard_normal": _ARRAYS,
     "kl_normal": _ARRAYS,
     "kl_mvn": _CHOLESKY,
+    **dict.fromkeys(
+        ("renyi_normal", "bhattacharyya_normal", "hellinger_normal", "wasserstein2_normal"),
+        _ARRAYS,
+    ),
+    **dict.fromkeys(("renyi_mvn", "bhattacharyya_mvn", "hellinger_mvn"), _CHOLESKY),
+    "wasserstein2_mvn": Capability(
+        notes="the cross trace from the eigenvalues of L_pᵀ Σ_q L_p (eigvalsh, native per "
+        "library); Dask runs it per batch block"
+    ),
 }
 
 _SCALAR_FAMILIES = (
@@ -182,7 +197,7 @@ _DISTRIBUTIONS: dict[str, Capability] = {
 #: Every public name's capability.
 CAPABILITIES: dict[str, Capability] = {
     **_TOP_LEVEL,
-    **_GAUSSIAN,
+    **{name: _GAUSSIAN[name] for name in ("kl_standard_normal", "kl_normal", "kl_mvn")},
     **{f"gaussian.{name}": value for name, value in _GAUSSIAN.items()},
     **{f"distributions.{name}": value for name, value in _DISTRIBUTIONS.items()},
     "testing.*": Capability(array_free="test helpers: they read values back to the host"),
