@@ -1,4 +1,5 @@
-"""Sessions: lint, tests, tests_minimal, conformance, docs; ``bench`` on request only.
+"""Sessions: lint, tests, tests_minimal, gpu_surface, conformance, docs; ``slow``, ``bench`` on
+request.
 
 Every session installs with pip under ``constraints.txt`` (torch pinned to the CPU build on this
 machine's disk; an open ``torch`` would pull a CUDA build of several GB).
@@ -6,18 +7,21 @@ machine's disk; an open ``torch`` would pull a CUDA build of several GB).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "tests", "tests_minimal", "conformance", "docs"]
+nox.options.sessions = ["lint", "tests", "tests_minimal", "gpu_surface", "conformance", "docs"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
 ALL_BACKENDS = ".[test,torch,jax,dask,torchmetrics,peers]"
 # pytest exits 5 when a selection (posargs) matches no test: not a failure of the code.
 PYTEST_OK = [0, 5]
+# Where ``tests`` records the namespace names kldiv uses, for ``gpu_surface`` to check.
+NAMESPACE_RECORD = ".nox/namespace-record"
 
 
 def _install(session: nox.Session, *requirements: str) -> None:
@@ -35,8 +39,16 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Every CPU backend in one environment: unit, property, doctest and conformance tests."""
+    """Every CPU backend in one environment: unit, property, doctest and conformance tests.
+
+    The run records the namespace names kldiv uses (for ``gpu_surface``).
+    """
     _install(session, "-e", ALL_BACKENDS, "dask[distributed]", "pytest-xdist")
+    _run_recording(session, *session.posargs)
+
+
+def _run_recording(session: nox.Session, *args: str) -> None:
+    shutil.rmtree(NAMESPACE_RECORD, ignore_errors=True)
     session.run(
         "python",
         "-m",
@@ -46,9 +58,28 @@ def tests(session: nox.Session) -> None:
         "tests",
         "conformance",
         "src/kldiv",
-        *session.posargs,
+        *args,
+        env={"KLDIV_RECORD_NAMESPACE": NAMESPACE_RECORD},
         success_codes=PYTEST_OK,
     )
+
+
+@nox.session
+def gpu_surface(session: nox.Session) -> None:
+    """The namespace names, special functions and linear algebra kldiv used in ``tests`` (run
+    first, else here) exist in CuPy and torch: no GPU needed (``import cupy`` needs none)."""
+    _install(session, "-e", ALL_BACKENDS, "dask[distributed]", "pytest-xdist", "cupy-cuda12x")
+    if not any(Path(NAMESPACE_RECORD).glob("names-*.json")):
+        _run_recording(session)
+    session.run("python", "-m", "tests.gpu_surface", NAMESPACE_RECORD)
+
+
+@nox.session
+def slow(session: nox.Session) -> None:
+    """The slow profile: 10,000 malformed calls per public function (the counts are printed),
+    out of core at 4x the workers' memory, the largest cases."""
+    _install(session, "-e", ALL_BACKENDS, "dask[distributed]", "pytest-xdist")
+    session.run("python", "-m", "pytest", "-m", "slow", "-s", "tests", *session.posargs)
 
 
 @nox.session
@@ -64,7 +95,7 @@ def tests_minimal(session: nox.Session) -> None:
         "-p",
         "no:cacheprovider",
         "-o",
-        "addopts=-ra --strict-markers --strict-config",
+        "addopts=-ra --strict-markers --strict-config -m 'not slow'",
         *session.posargs,
         success_codes=PYTEST_OK,
     )

@@ -17,6 +17,8 @@ import pytest
 import kldiv
 from kldiv.testing import Backend, BackendUnavailable, LoadedBackend, patch_lazy_xp_functions
 
+from .gpu_surface import start_recording, write_record
+
 
 def load_backend(backend: Backend) -> LoadedBackend:
     """``backend`` loaded, or ``pytest.skip`` with the reason it is unavailable."""
@@ -54,3 +56,12 @@ def validate_args() -> Iterator[None]:
         yield
     finally:
         kldiv.set_validate_args(None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``KLDIV_RECORD_NAMESPACE`` set, record the namespace names kldiv uses."""
+    start_recording()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    write_record()

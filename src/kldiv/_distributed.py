@@ -5,13 +5,12 @@ torch is never imported here: if the caller has not imported it, no process grou
 
 from __future__ import annotations
 
+import datetime
 import sys
 from typing import Any
 
-from array_api_compat import is_torch_namespace
-
 from ._array import Array
-from ._metric_state import MetricState, combine
+from ._metric_state import MetricState, combine, library
 
 __all__ = ["process_group", "sync_state"]
 
@@ -34,27 +33,93 @@ def _describe(state: MetricState) -> tuple[str, Any, tuple[int, ...] | None]:
     """(kind, dtype, row shape) of a state: what the ranks agree on before exchanging arrays."""
     if state.empty:
         return "empty", None, None
-    kind = "torch" if is_torch_namespace(state.xp) else "other"
+    kind = library(state.xp)
     rows = tuple(state.rows[0].shape[1:]) if state.rows else None
     return kind, state.dtype, rows
 
 
-def sync_state(dist: Any, state: MetricState, config: tuple[str, bool, str]) -> MetricState:
-    """The state of every rank combined, in rank order (collective: all ranks call it)."""
-    world = dist.get_world_size()
-    described: list[Any] = [None] * world
-    dist.all_gather_object(described, (config, _describe(state)))
-    if any(config != other for other, _ in described):
-        configs = sorted({str(other) for other, _ in described})
-        raise ValueError(f"cannot sync metrics configured differently across ranks: {configs}")
+def sync_state(
+    dist: Any, state: MetricState, config: tuple[str, bool, str], timeout: float | None = None
+) -> MetricState:
+    """The state of every rank combined, in rank order (collective: all ranks call it).
+
+    ``timeout`` (seconds; None: the process group's own timeout) bounds the wait for the other
+    ranks to reach the call: on gloo a monitored barrier names the ranks that did not arrive.
+    A rank that dies or never arrives gives a ``RuntimeError`` naming this rank and the cause;
+    ranks whose metrics differ in configuration, library or row shape give a ``ValueError`` or
+    ``TypeError`` naming each rank's value (on every rank, so none is left waiting).
+    """
+    rank, world = dist.get_rank(), dist.get_world_size()
+    try:
+        _wait_for_every_rank(dist, timeout)
+        described: list[Any] = [None] * world
+        dist.all_gather_object(described, (config, _describe(state)))
+        _check_compatible(described)
+        return _exchange(dist, state, config, described)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"sync() failed on rank {rank} of {world}: another rank died or did not call sync() "
+            f"in time ({_timeout_text(dist, timeout)}): {error}"
+        ) from error
+
+
+def _timeout_text(dist: Any, timeout: float | None) -> str:
+    if timeout is not None:
+        return f"timeout={timeout} s"
+    default = getattr(dist, "default_pg_timeout", None)
+    return "the process group's timeout" + (f", {default} by default" if default else "")
+
+
+def _wait_for_every_rank(dist: Any, timeout: float | None) -> None:
+    """Return once every rank has reached ``sync()``; a ``RuntimeError`` naming the missing ranks
+    after ``timeout`` seconds (gloo; other backends wait under the process group's timeout)."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
+    if dist.get_backend() == "gloo":
+        dist.monitored_barrier(timeout=datetime.timedelta(seconds=timeout), wait_all_ranks=True)
+    else:
+        dist.barrier()
+
+
+def _check_compatible(described: list[Any]) -> None:
+    """The ranks' metrics must agree on configuration, library and row shape: an error naming
+    each rank's value otherwise (raised alike on every rank)."""
+    configs = [config for config, _ in described]
+    if any(config != configs[0] for config in configs):
+        raise ValueError(
+            "cannot sync metrics configured differently across ranks (class, log_prob, "
+            f"reduction): {_by_rank(configs)}"
+        )
+    kinds = [kind for _, (kind, _, _) in described]
+    if len(set(kinds) - {"empty"}) > 1:
+        raise TypeError(
+            f"cannot sync: ranks hold states of different array libraries: {_by_rank(kinds)}"
+        )
+    shapes = [shape for _, (_, _, shape) in described]
+    if len({shape for shape in shapes if shape is not None}) > 1:
+        raise ValueError(
+            "cannot sync: the ranks' rows differ in shape beyond the first axis: "
+            f"{_by_rank(shapes)}"
+        )
+
+
+def _by_rank(values: list[Any]) -> str:
+    return ", ".join(f"rank {rank}: {value!r}" for rank, value in enumerate(values))
+
+
+def _exchange(
+    dist: Any, state: MetricState, config: tuple[str, bool, str], described: list[Any]
+) -> MetricState:
     kinds = {kind for _, (kind, _, _) in described} - {"empty"}
     if kinds == {"torch"}:
         return _sync_torch(dist, state, config[2] == "none", [info for _, info in described])
-    if len(kinds) > 1:
-        raise TypeError("cannot sync: ranks hold states of different array libraries")
     if not kinds:
         return state
-    states: list[Any] = [None] * world  # a state pickles: its namespace is resolved again
+    states: list[Any] = [
+        None
+    ] * dist.get_world_size()  # a state pickles: its namespace is resolved again
     dist.all_gather_object(states, state)
     merged = MetricState()
     for rank_state in states:

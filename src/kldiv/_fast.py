@@ -277,6 +277,8 @@ def _hand_back(*arrays: Array, axis: int) -> None:
     return None
 
 
-_POINTWISE_REDUCED = frozenset({"sum", "mean", "batchmean"})
-_ROWWISE = frozenset({"none", None, "sum", "mean"})
+# Tuples, not sets: membership of an unhashable argument is then False (the general path names
+# the bad argument) rather than a TypeError of its own.
+_POINTWISE_REDUCED = ("sum", "mean", "batchmean")
+_ROWWISE = ("none", None, "sum", "mean")
 _FLOAT_NAMES = frozenset({"float32", "float64", "torch.float32", "torch.float64"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from ._array import Array, Context, Namespace, broadcast_shapes, prepare
 from ._linalg import diagonal
 from ._reduce import reduce_pointwise
@@ -21,7 +23,11 @@ _MVN_NAMES = ("loc_p", "scale_tril_p", "loc_q", "scale_tril_q")
 
 
 def check_clamp(clamp_min: float, clamp_max: float) -> None:
-    """A ``ValueError`` unless clamp_min <= clamp_max."""
+    """A ``TypeError`` unless both are real numbers, a ``ValueError`` unless clamp_min <=
+    clamp_max."""
+    for name, value in (("clamp_min", clamp_min), ("clamp_max", clamp_max)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
     if not clamp_min <= clamp_max:
         raise ValueError(f"clamp_min={clamp_min!r} must be <= clamp_max={clamp_max!r}")
 

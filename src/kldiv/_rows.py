@@ -19,6 +19,7 @@ from ._blocked import blocked_rows
 from ._elementwise import log_midpoint, xlog_ratio, xlog_ratio_log, xlogy
 from ._fast import fast_kernel
 from ._validate import (
+    check_bool,
     check_finite_or_neg_inf,
     check_nonnegative,
     check_positive_number,
@@ -64,6 +65,7 @@ def prepare_rows(
     axis: int, log_prob: bool, validate_args: bool | None, **arrays: Any
 ) -> tuple[Context, list[Array], int]:
     """Prepare distribution arguments: resolve, check, broadcast, and normalise ``axis``."""
+    check_bool("log_prob", log_prob)
     context, converted = prepare(**arrays)
     named = dict(zip(arrays, converted, strict=True))
     check_values(context, log_prob, validate_args, **named)

@@ -8,14 +8,18 @@ run only when ``validate_args`` is on, and are skipped on lazy arrays (Dask, tra
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Collection
 from typing import Any
+
+from array_api_compat import is_array_api_obj as _is_array
 
 from ._array import Array, Namespace, is_lazy
 
 __all__ = [
     "DEFAULT_VALIDATE",
     "any_value",
+    "check_bool",
     "check_finite_or_neg_inf",
     "check_nonnegative",
     "check_positive_number",
@@ -63,15 +67,18 @@ def set_validate_args(value: bool | None) -> None:
     """
     global _global_validate_args
     if value is not None and not isinstance(value, bool):
-        raise TypeError(f"validate_args must be True, False or None, got {value!r}")
+        raise TypeError(
+            f"set_validate_args(value): value must be True, False or None, got {value!r}"
+        )
     _global_validate_args = value
 
 
 def resolve_validate_args(value: bool | None, part: str) -> bool:
     """The effective setting: the argument if given, else the global one, else the default of
-    ``part`` (a key of :data:`DEFAULT_VALIDATE`)."""
+    ``part`` (a key of :data:`DEFAULT_VALIDATE`); a ``TypeError`` unless it is a bool or None."""
     if value is not None:
-        return bool(value)
+        check_bool("validate_args", value)
+        return value
     if _global_validate_args is not None:
         return _global_validate_args
     return DEFAULT_VALIDATE[part]
@@ -92,11 +99,20 @@ def check_reduction(reduction: Any, allowed: Collection[str | None]) -> None:
         raise ValueError(f"reduction={reduction!r} is not supported; use one of {names}")
 
 
+def check_bool(name: str, value: Any) -> None:
+    """A ``TypeError`` naming ``name`` unless ``value`` is a bool."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def check_positive_number(name: str, value: Any) -> None:
-    """A ``ValueError`` unless the Python number ``value`` is finite and > 0 (arrays pass)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A ``ValueError`` unless the Python number ``value`` is finite and > 0 (arrays pass); a
+    ``TypeError`` naming ``name`` when it is neither a real number nor an array."""
+    if _is_array(value):
         return
-    if not (math.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and float(value) > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 

@@ -40,6 +40,7 @@ from ._rows import (
     prepare_rows,
 )
 from ._validate import (
+    check_bool,
     check_positive_number,
     check_reduction,
     resolve_validate_args,
@@ -144,6 +145,7 @@ def kl_div(
     >>> kl_div(log_q, xp.asarray([[0.25, 0.75]]), reduction="batchmean")
     Array(0.13081204, dtype=array_api_strict.float64)
     """
+    check_bool("log_target", log_target)
     if not resolve_validate_args(validate_args, "discrete"):
         small = small_kl_div(input, target, reduction, log_target)
         if small is not None:

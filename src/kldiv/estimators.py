@@ -84,6 +84,7 @@ last one, every other axis indexes sequences; masked tokens count nowhere (NaN t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -106,6 +107,29 @@ AGGREGATES = (
 )
 
 Bounds = tuple[float, float]
+
+
+def _check_name(argument: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        names = ", ".join(repr(name) for name in allowed)
+        raise ValueError(f"{argument}={value!r} is not supported; use one of {names}")
+
+
+def _bounds(argument: str, value: Any, default: Bounds | None) -> Bounds | None:
+    """``value`` as (low, high) floats, ``default`` when None; a clear error otherwise."""
+    if value is None:
+        return default
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise TypeError(f"{argument} must be a pair (low, high), got {value!r}")
+    low, high = value
+    for bound in (low, high):
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            raise TypeError(f"{argument} bounds must be real numbers, got {value!r}")
+        if math.isnan(bound):
+            raise ValueError(f"{argument} bounds must not be NaN, got {value!r}")
+    if not low <= high:
+        raise ValueError(f"{argument} must have low <= high, got {value!r}")
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -139,6 +163,15 @@ class EstimatorPreset:
     clamp: Bounds | None = None
     straight_through: str | None = None
     k3_form: str = "expm1"
+
+    def __post_init__(self) -> None:
+        """Refuse settings :func:`kl_estimate` could not apply, naming the field."""
+        _check_name("estimator", self.estimator, ESTIMATORS)
+        _bounds("log_ratio_clamp", self.log_ratio_clamp, None)
+        _bounds("clamp", self.clamp, None)
+        if self.straight_through is not None:
+            _check_name("straight_through", self.straight_through, ESTIMATORS[:-1])
+        _check_name("k3_form", self.k3_form, tuple(K3_FORMS))
 
 
 _VERL = "verl verl/trainer/ppo/core_algos.py kl_penalty (0.7.0-125, b178a3c)"
@@ -303,27 +336,6 @@ def _base_settings(estimator: str, preset: str | None) -> EstimatorPreset:
             f"{chosen.estimator!r}; leave estimator at its default with a preset"
         )
     return chosen
-
-
-def _check_name(argument: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        names = ", ".join(repr(name) for name in allowed)
-        raise ValueError(f"{argument}={value!r} is not supported; use one of {names}")
-
-
-def _bounds(argument: str, value: Any, default: Bounds | None) -> Bounds | None:
-    """``value`` as (low, high) floats, ``default`` when None; a clear error otherwise."""
-    if value is None:
-        return default
-    if not isinstance(value, tuple | list) or len(value) != 2:
-        raise TypeError(f"{argument} must be a pair (low, high), got {value!r}")
-    low, high = value
-    for bound in (low, high):
-        if isinstance(bound, bool) or not isinstance(bound, int | float):
-            raise TypeError(f"{argument} bounds must be real numbers, got {value!r}")
-    if not low <= high:
-        raise ValueError(f"{argument} must have low <= high, got {value!r}")
-    return float(low), float(high)
 
 
 def _prepare(

@@ -14,7 +14,7 @@ forms take ``event_ndims`` to treat trailing axes as the coordinates of one diag
 
 from __future__ import annotations
 
-from ._array import Array, broadcast_shapes, prepare
+from ._array import Array, broadcast_shapes, ignore_fp_warnings, prepare
 from ._elementwise import expm1_minus_identity, kl_normal_log_ratio
 from ._gaussian_checks import (
     check_clamp,
@@ -141,6 +141,7 @@ def kl_normal(
     return finish_normal(context, per_gaussian(xp, terms, shape), reduction)
 
 
+@ignore_fp_warnings
 def kl_mvn(
     loc_p: Array,
     scale_tril_p: Array,

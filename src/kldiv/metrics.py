@@ -230,13 +230,24 @@ class _StreamingDivergence:
         self._state = combine(self._state, other._state, "the other metric's arrays")
         return self
 
-    def sync(self) -> _StreamingDivergence:
+    def sync(self, *, timeout: float | None = None) -> _StreamingDivergence:
         """All-reduce the state over ``torch.distributed`` (no-op without a process group).
 
         Every rank must call it; afterwards every rank holds the state of one metric fed every
         rank's batches, in rank order. :meth:`unsync` restores the rank's own state. Torch
         states use ``all_reduce`` (``all_gather`` for 'none'); other libraries exchange their
-        pickled states with ``all_gather_object``.
+        pickled states with ``all_gather_object``. States of different dtypes are promoted, as
+        :meth:`merge` does.
+
+        Parameters
+        ----------
+        timeout : float or None, optional
+            Seconds to wait for every rank to reach ``sync()`` (on gloo; other backends wait
+            under the process group's timeout). None: the process group's timeout (the
+            ``timeout`` of ``init_process_group``). A rank that died or did not arrive gives a
+            ``RuntimeError`` naming this rank and the cause, and the state is left as it was;
+            metrics that differ across ranks (configuration, library, row shape) give a
+            ``ValueError``/``TypeError`` naming each rank's value, on every rank.
 
         Returns
         -------
@@ -254,7 +265,7 @@ class _StreamingDivergence:
             return self
         if self._local is not None:
             raise RuntimeError("the metric is already synced: call unsync() first")
-        synced = sync_state(dist, self._state, self._config())
+        synced = sync_state(dist, self._state, self._config(), timeout)
         self._local, self._state = self._state, synced
         return self
 

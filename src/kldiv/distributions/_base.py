@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .._array import Array, Context, Namespace, broadcast_shapes, prepare
+from .._array import Array, Context, Namespace, broadcast_shapes, ignore_fp_warnings, prepare
 from .._docs import fill_doc, parameters_section
 from .._validate import any_value, resolve_validate_args
 
@@ -194,6 +194,7 @@ class Distribution:
         if entries and cls.__doc__:
             cls.__doc__ = fill_doc(cls.__doc__, parameters=parameters_section(entries))
 
+    @ignore_fp_warnings
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bound = self.__signature__.bind(*args, **kwargs)  # type: ignore[attr-defined]
         bound.apply_defaults()
