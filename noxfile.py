@@ -1,4 +1,5 @@
-"""Sessions: lint, tests, tests_minimal, gpu_surface, conformance; ``slow``, ``bench`` on request.
+"""Sessions: lint, tests, tests_minimal, gpu_surface, conformance, docs; ``slow``, ``bench`` on
+request.
 
 Every session installs with pip under ``constraints.txt`` (torch pinned to the CPU build on this
 machine's disk; an open ``torch`` would pull a CUDA build of several GB).
@@ -13,10 +14,10 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "tests", "tests_minimal", "gpu_surface", "conformance"]
+nox.options.sessions = ["lint", "tests", "tests_minimal", "gpu_surface", "conformance", "docs"]
 
 CONSTRAINTS = ("-c", "constraints.txt")
-ALL_BACKENDS = ".[test,torch,jax,dask,torchmetrics]"
+ALL_BACKENDS = ".[test,torch,jax,dask,torchmetrics,peers]"
 # pytest exits 5 when a selection (posargs) matches no test: not a failure of the code.
 PYTEST_OK = [0, 5]
 # Where ``tests`` records the namespace names kldiv uses, for ``gpu_surface`` to check.
@@ -112,3 +113,36 @@ def bench(session: nox.Session) -> None:
     """Timings and peak memory against the peers (minutes; ``-- --quick`` for a smoke run)."""
     _install(session, "-e", ".[torch,torchmetrics]", "scipy", "matplotlib")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+DOCS_TOOLS = ("sphinx>=8", "furo", "myst-parser>=4", "numpydoc>=1.8", "sphinx-mathjax-offline")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation: built with warnings as errors, its examples run, its pages rendered.
+
+    Without ``conformance/report.json`` (``nox -s conformance``) a quick report (NumPy, float64
+    and float32, under a minute) gives the conformance and deviation pages their data.
+    """
+    _install(session, "-e", ".[test,torch,jax,dask,torchmetrics]", *DOCS_TOOLS)
+    if not Path("conformance/report.json").exists():
+        quick = ("--backends", "numpy", "--dtypes", "float64,float32", "--no-progress")
+        output = ("--output-dir", "docs/_build/conformance")
+        session.run("python", "-m", "conformance", *quick, *output, silent=True)
+    html = "docs/_build/html"
+    session.run("sphinx-build", "-b", "html", "-E", "-W", "--keep-going", "docs", html)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "docs",
+        "--doctest-glob=*.md",
+        "--ignore=docs/_build",
+        "--ignore=docs/_generated",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=-ra --strict-markers --strict-config",
+    )
+    session.run("python", "docs/render_check.py", html, "docs/_build/screenshots")

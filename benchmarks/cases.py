@@ -24,6 +24,7 @@ QUICK_SHAPES = ((1, 10), (64, 1000))
 LOGITS_SHAPE = (2048, 128000)
 DTYPES = ("float32", "float64")
 TEMPERATURE = 2.0
+TOPK = 64  # teacher log-probabilities stored per token for the top-k distillation calls
 
 
 def shape_name(shape: tuple[int, int]) -> str:
@@ -80,6 +81,12 @@ def input_bytes(shape: tuple[int, int], dtype: str) -> int:
     return 2 * shape[0] * shape[1] * np.dtype(dtype).itemsize
 
 
+def topk_input_bytes(shape: tuple[int, int], dtype: str) -> int:
+    """A top-k call reads the student's logits and, per row, the teacher's k float32
+    log-probabilities and k int64 indices."""
+    return shape[0] * (shape[1] * np.dtype(dtype).itemsize + TOPK * (4 + 8))
+
+
 def _forward_backward(loss: Callable[..., torch.Tensor], *inputs: torch.Tensor) -> Call:
     """``loss(*leaves).backward()`` with leaf copies of ``inputs`` that require grad."""
     leaves = [tensor.detach().clone().requires_grad_(True) for tensor in inputs]
@@ -105,6 +112,10 @@ def _logits_kldiv(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
     return kldiv.kl_div_logits(student, teacher, temperature=TEMPERATURE)
 
 
+def _js_kldiv(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    return kldiv.js_div_logits(student, teacher, beta=0.5, temperature=TEMPERATURE)
+
+
 def _torch_kl_div(log_q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return F.kl_div(log_q, p, reduction="batchmean")
 
@@ -124,6 +135,42 @@ def _teacher_fixed(loss: Callable[..., torch.Tensor], inputs: LogitsInputs) -> C
     return call
 
 
+def _teacher_topk(teacher: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The teacher's top-k log-probabilities and their indices, as an offline store holds them."""
+    values, indices = torch.topk(teacher, TOPK, dim=-1)
+    return values - torch.logsumexp(teacher, dim=-1, keepdim=True), indices
+
+
+def _topk_kldiv(student: torch.Tensor, logprobs: torch.Tensor, indices: torch.Tensor) -> Any:
+    return kldiv.kl_topk(student, logprobs, indices, temperature=TEMPERATURE)
+
+
+def _topk_composite(student: torch.Tensor, logprobs: torch.Tensor, indices: torch.Tensor) -> Any:
+    """The same 'bucket' KL as usually written: a full log-softmax of the student, gathered at
+    the indices, the student's rest mass as 1 - Σ s_i."""
+    log_s = F.log_softmax(student / TEMPERATURE, dim=-1).gather(-1, indices)
+    teacher_mass = logprobs.exp()
+    missing = (1 - teacher_mass.sum(-1)).clamp_min(0)
+    rest = (1 - log_s.exp().sum(-1)).clamp_min(torch.finfo(student.dtype).tiny)
+    rows = (teacher_mass * (logprobs - log_s)).sum(-1) + torch.xlogy(missing, missing / rest)
+    return rows.sum() / student.shape[0]
+
+
+def _topk_call(loss: Callable[..., Any], inputs: LogitsInputs, gradient: bool) -> Call:
+    """``loss`` of the student against the teacher's top k (stored before the call); with
+    ``gradient``, forward and backward with respect to the student."""
+    logprobs, indices = _teacher_topk(inputs.teacher)
+    if not gradient:
+        return lambda: loss(inputs.student, logprobs, indices)
+    student = inputs.student.detach().clone().requires_grad_(True)
+
+    def call() -> None:
+        student.grad = None
+        loss(student, logprobs, indices).backward()
+
+    return call
+
+
 @dataclass(frozen=True)
 class Implementation:
     """One timed call: ``key`` names it everywhere, ``panel`` is the library of its plot panel."""
@@ -132,6 +179,7 @@ class Implementation:
     panel: str
     build: Callable[[Any], Call]
     logits: bool = False
+    input_bytes: Callable[[tuple[int, int], str], int] = input_bytes
 
 
 IMPLEMENTATIONS = (
@@ -200,6 +248,32 @@ IMPLEMENTATIONS = (
         lambda i: _teacher_fixed(_logits_kldiv, i),
         logits=True,
     ),
+    Implementation(
+        "kldiv.js_div_logits",
+        "logits",
+        lambda i: lambda: _js_kldiv(i.student, i.teacher),
+        logits=True,
+    ),
+    Implementation(
+        "kldiv.js_div_logits fwd+bwd",
+        "logits",
+        lambda i: _teacher_fixed(_js_kldiv, i),
+        logits=True,
+    ),
+    *(
+        Implementation(
+            f"{name}{suffix}",
+            "logits",
+            lambda i, loss=loss, gradient=bool(suffix): _topk_call(loss, i, gradient),
+            logits=True,
+            input_bytes=topk_input_bytes,
+        )
+        for name, loss in (
+            ("F.log_softmax+gather topk", _topk_composite),
+            ("kldiv.kl_topk", _topk_kldiv),
+        )
+        for suffix in ("", " fwd+bwd")
+    ),
 )
 BY_KEY = {implementation.key: implementation for implementation in IMPLEMENTATIONS}
 
@@ -234,6 +308,8 @@ COMPARISONS = (
     Comparison("kldiv.kl_div fwd+bwd", "F.kl_div fwd+bwd", (Target(LARGE, 0.8),)),
     Comparison("kldiv.kl_div_logits", "F.kl_div(log_softmax) logits"),
     Comparison("kldiv.kl_div_logits fwd+bwd", "F.kl_div(log_softmax) logits fwd+bwd"),
+    Comparison("kldiv.kl_topk", "F.log_softmax+gather topk"),
+    Comparison("kldiv.kl_topk fwd+bwd", "F.log_softmax+gather topk fwd+bwd"),
 )
 
 
@@ -262,6 +338,13 @@ _LOGITS = (
     ("kldiv.kl_div_logits", 10.0),
     ("F.kl_div(log_softmax) logits fwd+bwd", None),
     ("kldiv.kl_div_logits fwd+bwd", 50.0 + 10.0),
+    ("kldiv.js_div_logits", 10.0),
+    ("kldiv.js_div_logits fwd+bwd", 50.0 + 10.0),
+    ("F.log_softmax+gather topk", None),
+    ("kldiv.kl_topk", 10.0),
+    ("F.log_softmax+gather topk fwd+bwd", None),
+    # With grad the student's gradient is one logits-sized buffer: about all of the inputs.
+    ("kldiv.kl_topk fwd+bwd", 100.0 + 10.0),
 )
 MEMORY_CASES = tuple(
     MemoryCase(key, MATRIX_SHAPES[-1], "float64", target) for key, target in _REDUCED

@@ -115,7 +115,7 @@ def measure(key: str, shape: tuple[int, int], dtype: str, limit: int) -> dict[st
         extra, method = limit, "more than the allowance (a lower bound)"
     if method is None:
         return {"error": "clear_refs not permitted and tracemalloc does not see torch"}
-    inputs = cases.input_bytes(shape, dtype)
+    inputs = implementation.input_bytes(shape, dtype)
     return {
         "extra_bytes": extra,
         "input_bytes": inputs,

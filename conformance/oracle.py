@@ -29,6 +29,7 @@ __all__ = [
     "kl_div",
     "kl_div_logits",
     "kl_divergence",
+    "log_softmaxes",
     "rel_entr",
 ]
 
@@ -260,8 +261,14 @@ def kl_div_logits(
     axis: int = -1,
 ) -> np.ndarray:
     """KL(softmax(target/T) ‖ softmax(input/T)) as pointwise terms, then the pointwise reduction."""
+    log_q, log_p = log_softmaxes(input_logits, target_logits, temperature, axis)
+    return _reduce_pointwise(_log_terms(log_p, log_q), reduction)
+
+
+def log_softmaxes(
+    input_logits: np.ndarray, target_logits: np.ndarray, temperature: float, axis: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both arrays broadcast, divided by ``temperature`` and log-softmaxed along ``axis``."""
     (student, teacher), axis = _prepare(input_logits, target_logits, axis=axis)
     scale = mpmath.mpf(temperature)
-    log_q = _log_softmax(student / scale, axis)
-    log_p = _log_softmax(teacher / scale, axis)
-    return _reduce_pointwise(_log_terms(log_p, log_q), reduction)
+    return _log_softmax(student / scale, axis), _log_softmax(teacher / scale, axis)

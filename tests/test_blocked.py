@@ -44,14 +44,20 @@ def _hard_rows(size=6):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
+    _force_tiny_blocks(monkeypatch)
+
+
+def _force_tiny_blocks(monkeypatch):
+    """Blocks of 7 elements, and no whole-call forms (which bypass the blocks)."""
     monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 7)
+    monkeypatch.setattr(_fast, "SMALL_CALL", 0)
 
 
-@pytest.fixture
-def generic_kernels(monkeypatch):
-    """The fast kernels replaced by the generic ones they fall back to."""
-    monkeypatch.setattr(_fast, "_plain_numpy", lambda *arrays: False)
-    monkeypatch.setattr(_fast, "_plain_torch_cpu", lambda *arrays: False)
+def _use_generic_kernels(patch):
+    """The fast kernels and whole-call forms replaced by the generic path they fall back to."""
+    patch.setattr(_fast, "_plain_numpy", lambda *arrays: False)
+    patch.setattr(_fast, "_plain_torch_cpu", lambda *arrays: False)
+    patch.setattr(_fast, "SMALL_CALL", 0)
 
 
 def _call(function, p, q):
@@ -70,7 +76,7 @@ def test_blocked_rows_equal_one_pass(xp, function, shape, axis, monkeypatch):
     )
     q = xp.asarray(_probabilities(tuple(p.shape), seed=1) + 0.01)
     whole = getattr(kldiv, function)(p, q, axis=axis, **_rows_kwargs(function))
-    monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 7)
+    _force_tiny_blocks(monkeypatch)
     blocked = getattr(kldiv, function)(p, q, axis=axis, **_rows_kwargs(function))
     assert_close(blocked, whole)
 
@@ -88,7 +94,7 @@ def test_blocked_kl_div_equals_one_pass(xp, reduction, log_target, monkeypatch):
         target = np.log(p) if log_target else p
     args = (xp.asarray(log_q), xp.asarray(target))
     whole = kldiv.kl_div(*args, reduction=reduction, log_target=log_target)
-    monkeypatch.setattr(_blocked, "BLOCK_ELEMENTS", 7)
+    _force_tiny_blocks(monkeypatch)
     assert_close(kldiv.kl_div(*args, reduction=reduction, log_target=log_target), whole)
 
 
@@ -105,8 +111,7 @@ def test_fast_kernels_equal_generic_ones(library, function, dtype, tiny_blocks, 
         p, q = module.asarray(p), module.asarray(q)
     with np.errstate(all="ignore"):
         fast = _call(function, p, q)
-        monkeypatch.setattr(_fast, "_plain_numpy", lambda *arrays: False)
-        monkeypatch.setattr(_fast, "_plain_torch_cpu", lambda *arrays: False)
+        _use_generic_kernels(monkeypatch)
         generic = _call(function, p, q)
     assert_close(fast, generic)
 
@@ -125,10 +130,43 @@ def test_fast_kl_div_equals_generic(library, reduction, tiny_blocks, monkeypatch
         with np.errstate(all="ignore"):
             fast = kldiv.kl_div(*args, reduction=reduction)
             with monkeypatch.context() as patch:
-                patch.setattr(_fast, "_plain_numpy", lambda *arrays: False)
-                patch.setattr(_fast, "_plain_torch_cpu", lambda *arrays: False)
+                _use_generic_kernels(patch)
                 generic = kldiv.kl_div(*args, reduction=reduction)
         assert_close(fast, generic, err_msg=f"rows {rows}")
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(6,), (3, 6), (2, 2, 6)])
+def test_whole_call_forms_equal_the_general_path(library, dtype, shape, monkeypatch):
+    """Small inputs take ``kl_div``/``kl_divergence`` in a few dispatches: the same numbers,
+    and the hard rows (zeros, NaN, infinities, negatives) handed back to the general path."""
+    module = pytest.importorskip(library)
+    hard_p, hard_q = _hard_rows()
+    p_rows = np.concatenate([hard_p, _probabilities((3, 6), seed=5)])
+    q_rows = np.concatenate([hard_q, _probabilities((3, 6), seed=6) + 0.01])
+    with np.errstate(all="ignore"):
+        log_q_rows = np.log(q_rows / q_rows.sum(axis=-1, keepdims=True))
+    for row in range(len(p_rows)):  # every hard row alone, and with the easy rows after it
+        with np.errstate(all="ignore"):  # the float64 extremes are 0 or inf in float32
+            arrays = [
+                np.resize(rows[row:], shape).astype(dtype) for rows in (p_rows, q_rows, log_q_rows)
+            ]
+        if library == "torch":
+            arrays = [module.asarray(array) for array in arrays]
+        p, q, log_q = arrays
+        if row >= len(hard_p):  # only easy rows: the whole-call forms take them
+            assert _fast.small_kl_divergence(p, q, "mean", -1) is not None
+            assert library == "numpy" or _fast.small_kl_div(log_q, p, "sum", False) is not None
+        calls = [(kldiv.kl_divergence, (p, q), r) for r in ("mean", "sum", "none", None)]
+        calls += [(kldiv.kl_div, (log_q, p), r) for r in ("sum", "mean", "batchmean")]
+        for function, args, reduction in calls:
+            with np.errstate(all="ignore"):
+                small = function(*args, reduction=reduction)
+                with monkeypatch.context() as patch:
+                    _use_generic_kernels(patch)
+                    general = function(*args, reduction=reduction)
+            assert_close(small, general, err_msg=f"{function.__name__} {reduction} row {row}")
 
 
 @pytest.mark.parametrize("reduction", ["sum", "mean", "batchmean"])

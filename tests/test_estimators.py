@@ -2,7 +2,8 @@
 by Monte Carlo, gradients, aggregates and errors, on every backend.
 
 The framework formulas are NumPy float64 transcriptions of the upstream files each preset names
-(``kldiv.ESTIMATOR_PRESETS[name].source``), shared with the conformance suite.
+(``kldiv.ESTIMATOR_PRESETS[name].source``), from :mod:`conformance.estimator_specs`, shared with
+the conformance suite.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
-from conformance.cases.estimators import (
+from conformance.estimator_specs import (
     PRESET_FORMULAS,
     log_probability_cases,
     slime_approx_kl,

@@ -264,13 +264,31 @@ def test_wasserstein_2_of_equal_size_samples_pairs_the_sorted_samples(xp):
     assert_close(histogram, 1.0, rtol=1e-14)
 
 
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_wasserstein_batches_are_rows_and_broadcast(xp, order):
+    """Leading axes are batch axes: each row is the 1-D call (SciPy's value at p = 1)."""
+    rng = np.random.default_rng(7)
+    u = rng.normal(size=(2, 3, 9))
+    v = rng.normal(1.0, 2.0, size=(3, 6))  # broadcasts against u's batch (2, 3)
+    u_weights, v_weights = rng.uniform(size=(3, 9)), rng.uniform(size=(2, 1, 6))
+    arrays = [xp.asarray(a) for a in (u, v, u_weights, v_weights)]
+    result = kldiv.wasserstein_1d(*arrays, p=order)
+    rows = np.empty((2, 3))
+    for i, j in np.ndindex(2, 3):
+        one = (u[i, j], v[j], u_weights[j], v_weights[i, 0])
+        rows[i, j] = to_numpy(kldiv.wasserstein_1d(*one, p=order))
+        if order == 1:
+            assert_close(np.asarray(rows[i, j]), stats.wasserstein_distance(*one), rtol=1e-12)
+    assert_close(result, rows, rtol=1e-12)
+
+
 def test_wasserstein_errors_name_the_argument(xp):
     values = xp.asarray([0.0, 1.0])
-    with pytest.raises(ValueError, match="u_values must be 1-D"):
-        kldiv.wasserstein_1d(xp.asarray([[0.0]]), values)
+    with pytest.raises(ValueError, match="u_values must have at least one axis"):
+        kldiv.wasserstein_1d(xp.asarray(0.0), values)
     with pytest.raises(ValueError, match="v_values must not be empty"):
         kldiv.wasserstein_1d(values, xp.asarray([]))
-    with pytest.raises(ValueError, match="v_weights must have the shape"):
+    with pytest.raises(ValueError, match="v_weights must have the support length"):
         kldiv.wasserstein_1d(values, values, None, xp.asarray([1.0]))
     with pytest.raises(ValueError, match="p must be >= 1"):
         kldiv.wasserstein_1d(values, values, p=0.5)

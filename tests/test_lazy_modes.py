@@ -1,11 +1,13 @@
 """Every public function and method of kldiv runs under ``jax.jit`` and on Dask without computing.
 
 The names come from ``kldiv.__all__`` (modules expanded to their own ``__all__``, classes to their
-public methods): a public name without an entry in :data:`ENTRIES` or :data:`NOT_LAZY` fails
-:func:`test_every_public_name_has_an_entry`, so a new function cannot be forgotten. Each entry
-runs a small call on NumPy (eagerly: the expected values) and then through
-:func:`kldiv.testing.lazy_xp_function` in each mode; the lazy result must be an array of the
-mode's library with the same values.
+public methods): a public name without an entry in :data:`ENTRIES` fails
+:func:`test_every_public_name_has_an_entry`, so a new function cannot be forgotten, unless its
+declaration in ``kldiv._capabilities.CAPABILITIES`` says why it does not run lazily (it is then
+skipped with that reason; a name declared unsupported in a mode where it has an entry must fail
+there: a strict xfail). Each entry runs a small call on NumPy (eagerly: the expected values) and
+then through :func:`kldiv.testing.lazy_xp_function` in each mode; the lazy result must be an
+array of the mode's library with the same values.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import array_api_compat as compat
@@ -24,6 +26,7 @@ from conformance.specs import FAMILIES, build, parameter_count, sample
 import kldiv
 from kldiv import distributions as dist
 from kldiv import gaussian
+from kldiv._capabilities import capability
 from kldiv.testing import (
     Backend,
     assert_close,
@@ -41,14 +44,10 @@ Arrays = tuple[np.ndarray, ...]
 
 @dataclass(frozen=True)
 class Entry:
-    """``run(*arrays)`` exercises the name; ``inputs(rng)`` makes its NumPy arrays.
-
-    ``xfail`` maps a mode to the reason the name cannot run in it (a strict xfail).
-    """
+    """``run(*arrays)`` exercises the name; ``inputs(rng)`` makes its NumPy arrays."""
 
     run: Callable[..., Any]
     inputs: Callable[[np.random.Generator], Arrays]
-    xfail: dict[str, str] = field(default_factory=dict)
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -164,6 +163,26 @@ def _kl_estimates(logp: Any, logp_ref: Any, logp_old: Any, mask: Any) -> Any:
     )
 
 
+def _topk_inputs(rng: np.random.Generator) -> Arrays:
+    """Student logits, the teacher's top-3 log-probabilities and indices (floats), a row mask."""
+    teacher = rng.normal(size=(4, 6))
+    log_t = teacher - np.log(np.exp(teacher).sum(-1, keepdims=True))
+    indices = np.argsort(-log_t, axis=-1)[:, :3]
+    logprobs = np.take_along_axis(log_t, indices, -1)
+    return rng.normal(size=(4, 6)), logprobs, indices.astype(np.float64), np.asarray([1, 1, 0, 1.0])
+
+
+def _kl_topk(student: Any, logprobs: Any, indices: Any, mask: Any) -> Any:
+    xp = compat.array_namespace(indices)
+    index_dtype = xp.__array_namespace_info__().default_dtypes()["indexing"]
+    positions = xp.astype(indices, index_dtype)
+    return (
+        kldiv.kl_topk(student, logprobs, positions, temperature=2.0, mask=mask),
+        kldiv.kl_topk(student, logprobs, positions, tail="renormalize", reduction="none"),
+        kldiv.kl_topk(student, logprobs, positions, tail="ignore", reduction="sum"),
+    )
+
+
 DISCRETE: dict[str, Entry] = {
     "kl_divergence": Entry(lambda p, q: kldiv.kl_divergence(p, q, reduction="none"), _rows(2)),
     "kl_div": Entry(lambda p, q: kldiv.kl_div(_log(q), p, reduction="batchmean"), _rows(2)),
@@ -178,6 +197,17 @@ DISCRETE: dict[str, Entry] = {
     "MetricState": Entry(_state_of_a_metric, _rows(2)),
     "MetricState.finish": Entry(_finished_state, _rows(2)),
     "kl_estimate": Entry(_kl_estimates, _log_probabilities),
+    "kl_topk": Entry(_kl_topk, _topk_inputs),
+    "reverse_kl_logits": Entry(
+        lambda s, t: kldiv.reverse_kl_logits(s, t, temperature=2.0), _normals(2)
+    ),
+    "js_div_logits": Entry(
+        lambda s, t: (
+            kldiv.js_div_logits(s, t, beta=0.3, reduction="sum"),
+            kldiv.js_div_logits(s, t, reduction="none"),
+        ),
+        _normals(2),
+    ),
     **_metric_runs(kldiv.KLDivergence),
     **_metric_runs(kldiv.JensenShannonDivergence),
 }
@@ -216,6 +246,7 @@ FDIV: dict[str, Entry] = {
         lambda u, v, u_weights, v_weights: (
             kldiv.wasserstein_1d(u, v, u_weights, v_weights),
             kldiv.wasserstein_1d(u, v, p=2),
+            kldiv.wasserstein_1d(u, v[None, :] * u_weights[:3, None], p=3),
         ),
         _samples,
     ),
@@ -233,6 +264,33 @@ GAUSSIAN: dict[str, Entry] = {
     ),
     "kl_normal": Entry(gaussian.kl_normal, _normals(4)),
     "kl_mvn": Entry(gaussian.kl_mvn, _mvn_pair),
+    "renyi_normal": Entry(
+        lambda *arrays: (
+            gaussian.renyi_normal(*arrays, alpha=0.5, reduction="sum"),
+            gaussian.renyi_normal(*arrays, alpha=3.0, event_ndims=1),
+        ),
+        _normals(4),
+    ),
+    "bhattacharyya_normal": Entry(
+        lambda *arrays: gaussian.bhattacharyya_normal(*arrays, coefficient=True, event_ndims=1),
+        _normals(4),
+    ),
+    "hellinger_normal": Entry(gaussian.hellinger_normal, _normals(4)),
+    "wasserstein2_normal": Entry(
+        lambda *arrays: gaussian.wasserstein2_normal(*arrays, reduction="batchmean"), _normals(4)
+    ),
+    "renyi_mvn": Entry(
+        lambda *arrays: (
+            gaussian.renyi_mvn(*arrays, alpha=0.3),
+            gaussian.renyi_mvn(*arrays, alpha=4.0),
+        ),
+        _mvn_pair,
+    ),
+    "bhattacharyya_mvn": Entry(gaussian.bhattacharyya_mvn, _mvn_pair),
+    "hellinger_mvn": Entry(
+        lambda *arrays: gaussian.hellinger_mvn(*arrays, squared=True), _mvn_pair
+    ),
+    "wasserstein2_mvn": Entry(gaussian.wasserstein2_mvn, _mvn_pair),
 }
 for _name in ("kl_mvn", "kl_normal", "kl_standard_normal"):
     DISCRETE[_name] = GAUSSIAN[_name]
@@ -314,18 +372,6 @@ ENTRIES: dict[str, Entry] = {
     **{f"distributions.{name}": entry for name, entry in DISTRIBUTIONS.items()},
 }
 
-#: Public names that run no array code of their own, with the reason.
-NOT_LAZY = {
-    "ESTIMATOR_PRESETS": "a read-only table of settings; runs no array code",
-    "EstimatorPreset": "a frozen record of settings; kl_estimate above exercises it",
-    "set_validate_args": "sets a global flag; runs no array code",
-    "distributions.Distribution": "the base class: every family above exercises it",
-    "distributions.register_kl": "registers a Python function; runs no array code",
-    "distributions.from_torch": "reads torch.distributions objects (torch tensors only)",
-    "distributions.from_numpyro": "reads numpyro.distributions objects (concrete JAX arrays)",
-    "testing.*": "test helpers: they read values back to the host by design",
-}
-
 
 def public_names() -> list[str]:
     """``kldiv.__all__`` with modules expanded to their ``__all__`` and classes to methods."""
@@ -362,13 +408,20 @@ def _resolve(name: str) -> Any:
     return value
 
 
-def _not_lazy_reason(name: str) -> str | None:
-    module = name.split(".")[0]
-    return NOT_LAZY.get(name) or NOT_LAZY.get(f"{module}.*")
+def _not_lazy_reason(name: str, mode: str) -> str | None:
+    """Why ``name`` does not run in ``mode``, as declared; ``None`` where it is declared to."""
+    declared = capability(name)
+    if declared is None or declared.supports(mode):
+        return None
+    return declared.array_free or declared.notes or f"declared not to support {mode}"
 
 
 def test_every_public_name_has_an_entry() -> None:
-    missing = [n for n in public_names() if n not in ENTRIES and not _not_lazy_reason(n)]
+    missing = [
+        name
+        for name in public_names()
+        if name not in ENTRIES and not all(_not_lazy_reason(name, mode) for mode in MODES)
+    ]
     assert not missing, f"public names with no lazy-mode entry (add one to ENTRIES): {missing}"
     stale = sorted(set(ENTRIES) - set(public_names()))
     assert not stale, f"entries for names that are not public: {stale}"
@@ -378,13 +431,12 @@ def _cases() -> list[Any]:
     cases = []
     for name in public_names():
         for mode in MODES:
-            reason = _not_lazy_reason(name)
-            entry = ENTRIES.get(name)
+            reason = _not_lazy_reason(name, mode)
             marks: list[Any] = []
-            if reason:
+            if reason and name in ENTRIES:  # declared unsupported: it must fail
+                marks = [pytest.mark.xfail(reason=reason, strict=True)]
+            elif reason:
                 marks = [pytest.mark.skip(reason=reason)]
-            elif entry is not None and mode in entry.xfail:
-                marks = [pytest.mark.xfail(reason=entry.xfail[mode], strict=True)]
             cases.append(pytest.param(name, mode, marks=marks, id=f"{name}-{mode}"))
     return cases
 

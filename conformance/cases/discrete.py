@@ -8,15 +8,16 @@ cycling through its keyword options. A case whose inputs hit a declared deviatio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 import kldiv
-from conformance import oracle, references
+from conformance import oracle as oracles
+from conformance import references
 from conformance.registry import Case, register
-from conformance.tolerances import TOLERANCES, sqrt_of
+from conformance.tolerances import TOLERANCES, Tolerance, sqrt_of
 from kldiv.testing import edge_pairs, random_pairs
 from kldiv.testing._cases import log as _log
 from kldiv.testing._cases import normalized as _normalized
@@ -255,44 +256,53 @@ _ROWWISE = [
     for reduction in ("mean", "sum", "none", None)
 ]
 
-register(
-    name="rel_entr",
-    kldiv=_call("rel_entr"),
-    reference=references.scipy_rel_entr,
-    oracle=oracle.rel_entr,
-    cases=make_cases(_probs, [{}]),
-    tags=("discrete",),
+
+def _register(
+    name: str,
+    reference: Callable[..., Any],
+    cases: Callable[[np.random.Generator], list[Case]],
+    *,
+    kldiv: Callable[..., Any] | None = None,
+    oracle: Callable[..., Any] | None = None,
+    tolerances: Mapping[str, Tolerance] | None = None,
+) -> None:
+    """Register ``kldiv.<name>`` (or ``kldiv``) against ``reference``, judged where they differ
+    by ``oracle.<name>`` (or ``oracle``)."""
+    register(
+        name=name,
+        kldiv=kldiv or _call(name),
+        reference=reference,
+        oracle=oracle or getattr(oracles, name),
+        cases=cases,
+        tolerances=tolerances,
+        tags=("discrete",),
+    )
+
+
+_register("rel_entr", references.scipy_rel_entr, make_cases(_probs, [{}]))
+
+_register(
+    "kl_div", references.torch_kl_div, make_cases(_torch_order, _POINTWISE, _kl_div_deviation)
 )
-register(
-    name="kl_div",
-    kldiv=_call("kl_div"),
-    reference=references.torch_kl_div,
-    oracle=oracle.kl_div,
-    cases=make_cases(_torch_order, _POINTWISE, _kl_div_deviation),
-    tags=("discrete",),
-)
-register(
-    name="KLDivLoss",
+
+_register(
+    "KLDivLoss",
+    references.torch_kl_div_loss,
+    make_cases(_torch_order, _POINTWISE[::-1], _kl_div_deviation),
     kldiv=lambda input, target, **kwargs: kldiv.KLDivLoss(**kwargs)(input, target),
-    reference=references.torch_kl_div_loss,
-    oracle=oracle.kl_div,
-    cases=make_cases(_torch_order, _POINTWISE[::-1], _kl_div_deviation),
-    tags=("discrete",),
+    oracle=oracles.kl_div,
 )
-register(
-    name="kl_divergence",
-    kldiv=_call("kl_divergence"),
-    reference=references.torchmetrics_kl_divergence,
-    oracle=oracle.kl_divergence,
-    cases=make_cases(_maybe_log, _ROWWISE, _log_prob_deviation),
-    tags=("discrete",),
+
+_register(
+    "kl_divergence",
+    references.torchmetrics_kl_divergence,
+    make_cases(_maybe_log, _ROWWISE, _log_prob_deviation),
 )
-register(
-    name="entropy",
-    kldiv=_call("entropy"),
-    reference=_entropy_reference,
-    oracle=oracle.entropy,
-    cases=make_cases(
+
+_register(
+    "entropy",
+    _entropy_reference,
+    make_cases(
         _p_alone_or_pair,
         [
             {"with_q": with_q, "base": base, "axis": 0}
@@ -301,59 +311,47 @@ register(
         ],
         _normalised_underflow_deviation,
     ),
-    tags=("discrete",),
 )
-register(
-    name="cross_entropy",
-    kldiv=_call("cross_entropy"),
-    reference=_cross_entropy_reference,
-    oracle=oracle.cross_entropy,
-    cases=make_cases(
+
+_register(
+    "cross_entropy",
+    _cross_entropy_reference,
+    make_cases(
         _probs,
         [{"axis": 0}, {"base": 2, "axis": 0}, {"base": 10.0, "axis": 0}],
         _normalised_underflow_deviation,
     ),
-    tags=("discrete",),
 )
-register(
-    name="js_divergence",
-    kldiv=_call("js_divergence"),
-    reference=references.torchmetrics_js_divergence,
-    oracle=oracle.js_divergence,
-    cases=make_cases(
+
+_register(
+    "js_divergence",
+    references.torchmetrics_js_divergence,
+    make_cases(
         _maybe_log,
         [{**options, "base": base} for options in _ROWWISE for base in (None, 2)][::3],
         _js_deviation,
     ),
-    tags=("discrete",),
 )
-register(
-    name="js_distance",
-    kldiv=_call("js_distance"),
-    reference=references.scipy_jensenshannon,
-    oracle=oracle.js_distance,
-    cases=make_cases(
+
+_register(
+    "js_distance",
+    references.scipy_jensenshannon,
+    make_cases(
         _probs,
         [{"axis": 0}, {"base": 2.0, "axis": 0}, {"base": np.e, "axis": 0}],
         _near_equal_deviation,
     ),
     tolerances=sqrt_of(TOLERANCES),
-    tags=("discrete",),
 )
-register(
-    name="jeffreys",
-    kldiv=_call("jeffreys"),
-    reference=_jeffreys_reference,
-    oracle=oracle.jeffreys,
-    cases=make_cases(_maybe_log, _ROWWISE[::-1], _log_prob_deviation),
-    tags=("discrete",),
+
+_register(
+    "jeffreys", _jeffreys_reference, make_cases(_maybe_log, _ROWWISE[::-1], _log_prob_deviation)
 )
-register(
-    name="kl_div_logits",
-    kldiv=_call("kl_div_logits"),
-    reference=_kl_div_logits_reference,
-    oracle=oracle.kl_div_logits,
-    cases=make_cases(
+
+_register(
+    "kl_div_logits",
+    _kl_div_logits_reference,
+    make_cases(
         _logits,
         [
             {"temperature": temperature, "reduction": reduction, "axis": 0}
@@ -362,5 +360,4 @@ register(
         ],
         _logits_deviation,
     ),
-    tags=("discrete",),
 )

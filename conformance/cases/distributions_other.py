@@ -18,12 +18,11 @@ judged by the mpmath oracle (:data:`conformance.specs.ORACLES`, 50 digits):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-import kldiv.distributions as kd
-from conformance.registry import DASK_FLOAT64_ONLY, Case, register
+from conformance.pair_cases import batch_cases, register_pair, torch_reference
+from conformance.registry import Case
 from conformance.specs import (
     MPMATH_PAIRS,
     NEAR_EQUAL,
@@ -31,11 +30,8 @@ from conformance.specs import (
     OTHER_FAMILIES,
     SUBCLASS_PAIRS,
     TORCH_INFINITE,
-    build,
     oracle,
-    parameter_count,
     sample,
-    torch_kl,
     torch_reference_pairs,
 )
 
@@ -53,40 +49,15 @@ MASKED = {
 }  # fmt: skip
 
 
-def _kldiv(p_family: str, q_family: str) -> Callable[..., Any]:
-    count = parameter_count(p_family)
-
-    def call(*arrays: Any, reference_dtype: str = "float64") -> Any:
-        return kd.kl_divergence(
-            build(kd, p_family, arrays[:count]), build(kd, q_family, arrays[count:])
-        )
-
-    return call
-
-
-def _reference(p_family: str, q_family: str) -> Callable[..., np.ndarray]:
-    count = parameter_count(p_family)
-
-    def call(*arrays: np.ndarray, reference_dtype: str = "float64") -> np.ndarray:
-        """torch as users call it; ``reference_dtype`` runs it in that dtype (float32 cases)."""
-        return torch_kl(p_family, arrays[:count], q_family, arrays[count:], dtype=reference_dtype)
-
-    return call
-
-
 # -- registration -------------------------------------------------------------------------------
 
 
 def _cases(p_family: str, q_family: str) -> Callable[[np.random.Generator], list[Case]]:
+    masked = (p_family, q_family) in MASKED  # see MASKED_BATCH
+    batched = batch_cases(p_family, q_family, BATCHES, CASES_PER_BATCH, joint=masked)
+
     def cases(rng: np.random.Generator) -> list[Case]:
-        made = []
-        masked = (p_family, q_family) in MASKED
-        for index, (p_batch, q_batch) in enumerate(BATCHES):
-            if masked and p_batch != q_batch:
-                p_batch = q_batch = np.broadcast_shapes(p_batch, q_batch)  # see MASKED_BATCH
-            for repeat in range(CASES_PER_BATCH):
-                arrays = sample(p_family, rng, p_batch) + sample(q_family, rng, q_batch)
-                made.append(Case(f"batch-{index}-{repeat}", arrays))
+        made = batched(rng)
         if masked and (p_family, q_family) in ORACLES:
             p_batch, q_batch = MASKED_BATCH
             arrays = sample(p_family, rng, p_batch) + sample(q_family, rng, q_batch)
@@ -126,25 +97,10 @@ def _random_cases(p_family: str, q_family: str) -> Callable[[np.random.Generator
 
 
 for _p, _q in torch_reference_pairs((*OTHER_FAMILIES, *SUBCLASS_FAMILIES)):
-    register(
-        name=f"distributions.{_p}-{_q}",
-        kldiv=_kldiv(_p, _q),
-        reference=_reference(_p, _q),
-        cases=_cases(_p, _q),
-        dtypes=("float64", "float32"),
-        tags=("distributions",),
-        dtypes_on=DASK_FLOAT64_ONLY,
-        oracle=oracle(_p, _q) if (_p, _q) in ORACLES else None,
-    )
+    _oracle = oracle(_p, _q) if (_p, _q) in ORACLES else None
+    register_pair(_p, _q, torch_reference(_p, _q), _cases(_p, _q), oracle=_oracle)
 
 for _p, _q in MPMATH_PAIRS:
-    register(
-        name=f"distributions.{_p}-{_q}",
-        kldiv=_kldiv(_p, _q),
-        reference=oracle(_p, _q),
-        cases=_random_cases(_p, _q),
-        dtypes=("float64", "float32"),
-        tags=("distributions", "mpmath"),
-        dtypes_on=DASK_FLOAT64_ONLY,
-        oracle=oracle(_p, _q),
+    register_pair(
+        _p, _q, oracle(_p, _q), _random_cases(_p, _q), oracle=oracle(_p, _q), tags=("mpmath",)
     )

@@ -20,6 +20,7 @@ from .discrete import (
     kl_divergence,
     rel_entr,
 )
+from .distill import js_div_logits, kl_topk, reverse_kl_logits
 from .estimators import ESTIMATOR_PRESETS, EstimatorPreset, kl_estimate
 from .fdiv import (
     alpha_divergence,
@@ -61,6 +62,7 @@ __all__ = [
     "hellinger_squared",
     "jeffreys",
     "js_distance",
+    "js_div_logits",
     "js_divergence",
     "kl_div",
     "kl_div_logits",
@@ -69,10 +71,12 @@ __all__ = [
     "kl_mvn",
     "kl_normal",
     "kl_standard_normal",
+    "kl_topk",
     "power_divergence",
     "psi",
     "rel_entr",
     "renyi_divergence",
+    "reverse_kl_logits",
     "set_validate_args",
     "testing",
     "total_variation",

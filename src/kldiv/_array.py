@@ -30,10 +30,13 @@ __all__ = [
     "Namespace",
     "broadcast_shapes",
     "ignore_fp_warnings",
+    "index_array",
     "is_lazy",
     "normalize_axis",
     "prepare",
     "runs_eagerly",
+    "take_along_axis",
+    "widest_float",
 ]
 
 
@@ -290,3 +293,47 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array of {ndim} dimensions")
     return axis % ndim
+
+
+def take_along_axis(xp: Namespace, x: Array, indices: Array, axis: int) -> Array:
+    """``x`` gathered at the integer ``indices`` along ``axis``.
+
+    The array API's ``take_along_axis`` where the library has it; otherwise one ``take`` from
+    ``x`` flattened, at each index offset by its row's start (Dask).
+    """
+    native = getattr(xp, "take_along_axis", None)
+    if native is not None:
+        return native(x, indices, axis=axis)
+    moved, moved_indices = xp.moveaxis(x, axis, -1), xp.moveaxis(indices, axis, -1)
+    batch_shape = tuple(moved_indices.shape[:-1])
+    starts = xp.arange(math.prod(batch_shape), dtype=indices.dtype, device=compat.device(x))
+    starts = xp.reshape(starts * moved.shape[-1], (*batch_shape, 1))
+    flat = xp.take(xp.reshape(moved, (-1,)), xp.reshape(moved_indices + starts, (-1,)), axis=0)
+    return xp.moveaxis(xp.reshape(flat, tuple(moved_indices.shape)), -1, axis)
+
+
+def index_array(context: Context, name: str, value: Any) -> Array:
+    """``value`` as an integer array of ``context``'s library and device, in the library's
+    default index dtype (lists become arrays there); a ``TypeError`` or ``ValueError`` naming
+    ``name`` for another library, another device or a non-integer dtype."""
+    xp = context.xp
+    if isinstance(value, list | tuple):
+        value = xp.asarray(value, device=context.device)
+    if not _is_array(value):
+        raise TypeError(f"{name} must be an integer array, got {type(value).__name__}")
+    if _namespace({name: value}) is not xp:
+        raise TypeError(f"{name} is a {type(value).__module__} array; the other arrays are not")
+    device = compat.device(value)
+    if None not in (device, context.device) and device != context.device:
+        raise ValueError(f"{name} is on {device!r}, the other arrays on {context.device!r}")
+    if not xp.isdtype(value.dtype, "integral"):
+        raise TypeError(f"{name} must have an integer dtype, got {value.dtype}")
+    index_dtype = xp.__array_namespace_info__().default_dtypes(device=context.device)["indexing"]
+    return value if value.dtype == index_dtype else xp.astype(value, index_dtype)
+
+
+def widest_float(xp: Namespace, array: Array) -> Any:
+    """The widest real floating dtype ``xp`` offers on ``array``'s device (float64 where it
+    exists, else ``array``'s dtype): for sums whose difference must not cancel."""
+    dtypes = xp.__array_namespace_info__().dtypes(device=compat.device(array), kind="real floating")
+    return dtypes.get("float64", array.dtype)

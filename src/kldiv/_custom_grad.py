@@ -11,9 +11,16 @@ both log-sum-exps), and the backward pass recomputes both softmaxes block by blo
 * d/d target_j = p_j (log p_j - log q_j - KL_row) / T,
 
 with q = softmax(input / T), p = softmax(target / T), each times the upstream gradient. Nothing as
-large as the logits is saved. torch gets a ``torch.autograd.Function``, JAX a ``jax.custom_vjp``;
-every other library (or an array temperature) takes the generic pass. torch and JAX are imported
-only when their arrays arrive.
+large as the logits is saved. The same rule serves every :class:`~kldiv._logits.LogitBlocks`
+(the generalised JSD of :func:`kldiv.js_div_logits` brings its own per-block kernels).
+
+``kl_topk``: the row KL depends on the logits only through the row's log-normaliser and the k
+gathered logits, so the gradient is ``d_lse · softmax / T`` (written block by block) plus the k
+derivatives scattered at the indices; the forward pass saves the student and k-sized values.
+
+torch gets a ``torch.autograd.Function``, JAX a ``jax.custom_vjp``; every other library (or an
+array temperature) takes the generic pass. torch and JAX are imported only when their arrays
+arrive.
 """
 
 from __future__ import annotations
@@ -28,8 +35,15 @@ from ._array import Array, Namespace
 
 if TYPE_CHECKING:
     from ._logits import LogitBlocks
+    from ._topk import TopkKL
 
-__all__ = ["kl_div_total", "stop_gradient", "summed_row_kl", "torch_needs_gradient"]
+__all__ = [
+    "kl_div_total",
+    "stop_gradient",
+    "summed_row_kl",
+    "topk_rows",
+    "torch_needs_gradient",
+]
 
 
 def summed_row_kl(
@@ -130,6 +144,109 @@ def _jax_summed_row_kl() -> Any:
         return input_grad * factor, target_grad * factor
 
     differentiable = jax.custom_vjp(summed, nondiff_argnums=(2, 3))
+    differentiable.defvjp(forward, backward)
+    return differentiable
+
+
+# --- kl_topk ------------------------------------------------------------------------------
+
+
+def topk_rows(xp: Namespace, student: Array, teacher: Array, indices: Array, op: TopkKL) -> Array:
+    """The per-row KL of :func:`kldiv.kl_topk` (``op.axis`` kept), differentiable.
+
+    The forward pass saves the student (no copy), the indices and per-row or k-sized values;
+    the backward pass writes ``d_lse · softmax(student / T) / T`` block by block into the one
+    gradient array and adds the k derivatives at the indices (torch ``scatter_add_``, JAX
+    ``.at[].add``). Elsewhere, or with an array temperature, the library differentiates the
+    generic pass itself, if at all.
+    """
+    if isinstance(op.temperature, int | float) and not isinstance(op.temperature, bool):
+        if is_torch_namespace(xp) and torch_needs_gradient(student, teacher):
+            return _torch_topk_rows().apply(student, teacher, indices, op)
+        if is_jax_namespace(xp):
+            return _jax_topk_rows()(student, teacher, indices, op)
+    return op.row_terms(xp, student, teacher, indices)[0]
+
+
+@functools.cache
+def _torch_topk_rows() -> Any:
+    import array_api_compat.torch as torch_xp
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    class TopkRows(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, student: Array, teacher: Array, indices: Array, op: TopkKL) -> Array:
+            rows, lse, *derivatives = op.row_terms(torch_xp, student, teacher, indices)
+            ctx.save_for_backward(student, indices, lse, *derivatives)
+            ctx.op = op
+            return rows
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, grad_rows: Array) -> tuple[Array | None, ...]:
+            student, indices, lse, d_lse, d_student, d_teacher = ctx.saved_tensors
+            op, (student_needed, teacher_needed) = ctx.op, ctx.needs_input_grad[:2]
+            student_grad = teacher_grad = None
+            if student_needed:
+                allocate = torch.zeros if lse is None else torch.empty
+                student_grad = allocate(student.shape, dtype=student.dtype, device=student.device)
+                if lse is not None:
+                    laid_shape, blocks = op.laid_out_blocks(tuple(student.shape))
+                    row_shape = list(laid_shape)
+                    row_shape[1] = 1
+                    laid_student, laid_grad = (
+                        student.reshape(laid_shape),
+                        student_grad.view(laid_shape),
+                    )
+                    laid_lse = lse.reshape(row_shape)
+                    factor = (grad_rows * d_lse / op.temperature).reshape(row_shape)
+                    for index in blocks.indices(len(laid_shape)):
+                        softmax = op.softmax_block(torch_xp, laid_student, laid_lse, index)
+                        torch.mul(softmax, factor[index], out=laid_grad[index])
+                student_grad.scatter_add_(op.axis, indices, grad_rows * d_student / op.temperature)
+            if teacher_needed:
+                teacher_grad = grad_rows * d_teacher
+            return student_grad, teacher_grad, None, None
+
+    return TopkRows
+
+
+@functools.cache
+def _jax_topk_rows() -> Any:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def rows(student: Array, teacher: Array, indices: Array, op: TopkKL) -> Array:
+        return op.row_terms(jnp, student, teacher, indices)[0]
+
+    def forward(
+        student: Array, teacher: Array, indices: Array, op: TopkKL
+    ) -> tuple[Array, tuple[Any, ...]]:
+        values, lse, *derivatives = op.row_terms(jnp, student, teacher, indices)
+        return values, (student, indices, lse, *derivatives)
+
+    def backward(op: TopkKL, saved: tuple[Any, ...], grad_rows: Array) -> tuple[Array, ...]:
+        student, indices, lse, d_lse, d_student, d_teacher = saved
+        whole = (slice(None),) * student.ndim  # one block: XLA fuses the elementwise work
+        if lse is None:
+            student_grad = jnp.zeros_like(student)
+        else:
+            student_grad = op.softmax_block(jnp, student, lse, whole) * (
+                grad_rows * d_lse / op.temperature
+            )
+        positions = tuple(
+            indices
+            if dim == op.axis
+            else jax.lax.broadcasted_iota(indices.dtype, indices.shape, dim)
+            for dim in range(indices.ndim)
+        )
+        student_grad = student_grad.at[positions].add(grad_rows * d_student / op.temperature)
+        no_gradient = np.zeros(indices.shape, dtype=jax.dtypes.float0)
+        return student_grad, grad_rows * d_teacher, no_gradient
+
+    differentiable = jax.custom_vjp(rows, nondiff_argnums=(3,))
     differentiable.defvjp(forward, backward)
     return differentiable
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._array import Array, Context, Namespace
 from ._blocked import blocked_rows
+from ._docs import ROW_DIVERGENCE, filled, parameters_section
 from ._elementwise import log_or_neg_inf
 from ._reduce import reduce_rows
 from ._rows import (
@@ -39,23 +40,14 @@ __all__ = [
 Kernel = Callable[..., Array]
 
 
-_ROW_ARGUMENTS = """p, q : array
-        Probabilities (any scale: each row is renormalised), or log-probabilities with
-        ``log_prob``; broadcast together.
-    log_prob : bool, optional
-        Take ``p`` and ``q`` as log-probabilities, used as they are.
-    reduction : {'mean', 'sum', 'none', None}, optional
-        Over the rows: their mean, their sum, or one value per row.
-    axis : int, optional
-        The distribution axis.
-    validate_args : bool, optional
-        Check the values (``ValueError`` naming the argument); default off."""
-
-
-def documented(function: Any) -> Any:
-    """Fill the shared parameter description into ``function``'s docstring."""
-    function.__doc__ = (function.__doc__ or "").replace("{row_arguments}", _ROW_ARGUMENTS)
-    return function
+#: Fills a row divergence's docstring: ``{parameters}`` (the section of its shared arguments,
+#: which its own entries follow) and ``{base}``.
+documented = filled(
+    parameters=parameters_section(
+        ROW_DIVERGENCE[name] for name in ("p_q", "log_prob", "reduction", "axis", "validate_args")
+    ),
+    base=ROW_DIVERGENCE["base"],
+)
 
 
 def kl_kernel(xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int) -> Array:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ._divergence_rows import row_step
+from ._docs import METRIC_PARAMETERS, with_parameter_docs
 from ._hellinger import _hellinger_rows
 from .fdiv import _total_variation_rows
-from .metrics import METRIC_PARAMETERS, _StreamingDivergence, with_parameter_docs
+from .metrics import _StreamingDivergence
 
 __all__ = ["HellingerDistance", "TotalVariationDistance"]
 
@@ -31,7 +32,7 @@ class HellingerDistance(_StreamingDivergence):
 
 @with_parameter_docs(*METRIC_PARAMETERS)
 class TotalVariationDistance(_StreamingDivergence):
-    """The total variation distance ½ Σ |P - Q| per row (:func:`kldiv.total_variation`), over
+    """The total variation distance ``½ Σ |P - Q|`` per row (:func:`kldiv.total_variation`), over
     batches.
 
     {parameters}

@@ -54,9 +54,7 @@ def hellinger_squared(
 
     Computed as ½ Σ (√P - √Q)² (no cancellation near P = Q). Zeros need no convention.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
@@ -97,9 +95,7 @@ def hellinger(
 
     The square root of :func:`hellinger_squared` (gradient 0 where P = Q, a subgradient).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
@@ -133,9 +129,7 @@ def bhattacharyya_coefficient(
 ) -> Array:
     """Bhattacharyya coefficient BC = Σ √(P Q), in [0, 1] (1 where P = Q): a similarity.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
@@ -185,11 +179,8 @@ def bhattacharyya_distance(
 
     Equal to half the Rényi divergence of order ½ (:func:`renyi_divergence`). Not a metric.
 
-    Parameters
-    ----------
-    {row_arguments}
-    base : float, optional
-        The logarithm's base (None: nats).
+    {parameters}
+    {base}
 
     Returns
     -------

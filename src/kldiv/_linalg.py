@@ -29,6 +29,8 @@ __all__ = [
     "precision_to_scale_tril",
     "solve_triangular",
     "squared_frobenius",
+    "symmetric_eigenvalues",
+    "whiten",
 ]
 
 
@@ -96,6 +98,25 @@ def cholesky(xp: Namespace, matrix: Array) -> Array:
 
         return _per_dask_block(xp, np.linalg.cholesky, matrix)
     return xp.linalg.cholesky(matrix)
+
+
+def symmetric_eigenvalues(xp: Namespace, matrix: Array) -> Array:
+    """The eigenvalues, ascending, of each symmetric matrix of a stack, shape (..., n).
+
+    The array API's ``linalg.eigvalsh`` (whose gradient is finite even at repeated eigenvalues,
+    unlike that of the eigenvectors), per batch block for Dask.
+
+    >>> import array_api_strict as xp
+    >>> symmetric_eigenvalues(xp, xp.asarray([[2.0, 1.0], [1.0, 2.0]]))
+    Array([1., 3.], dtype=array_api_strict.float64)
+    """
+    if compat.is_dask_namespace(xp):
+        import numpy as np
+
+        last = matrix.ndim - 1
+        whole = matrix.rechunk({last - 1: -1, last: -1})
+        return whole.map_blocks(np.linalg.eigvalsh, drop_axis=last, dtype=matrix.dtype)
+    return xp.linalg.eigvalsh(matrix)
 
 
 def solve_triangular(xp: Namespace, tril: Array, rhs: Array) -> Array:
@@ -222,16 +243,34 @@ def kl_mvn_from_cholesky(
 ) -> Array:
     """KL between full-covariance Gaussians from lower Cholesky factors, shape (...).
 
-    KL = Σ log diag L_q − Σ log diag L_p + ½(‖L_q⁻¹L_p‖²_F + ‖L_q⁻¹(μ_q − μ_p)‖² − d):
-    one triangular solve with L_q for the d + 1 right-hand sides [L_p | μ_q − μ_p].
+    KL = Σ log diag L_q − Σ log diag L_p + ½(‖L_q⁻¹L_p‖²_F + ‖L_q⁻¹(μ_q − μ_p)‖² − d),
+    from :func:`whiten`.
 
     >>> import array_api_strict as xp
     >>> eye = xp.eye(2)
     >>> kl_mvn_from_cholesky(xp, xp.asarray([1.0, 0.0]), eye, xp.zeros(2), 2 * eye)
     Array(0.76129436, dtype=array_api_strict.float64)
     """
+    tril_ratio, scaled_distance = whiten(xp, loc_p, tril_p, loc_q, tril_q)
+    log_det_ratio = xp.sum(xp.log(diagonal(xp, tril_q) / diagonal(xp, tril_p)), axis=-1)
     size = int(loc_p.shape[-1])
-    distance = (loc_q - loc_p)[..., None]
+    squares = squared_frobenius(xp, tril_ratio) + xp.sum(scaled_distance**2, axis=-1)
+    return log_det_ratio + 0.5 * (squares - size)
+
+
+def whiten(
+    xp: Namespace, loc_p: Array, tril_p: Array, loc_q: Array, tril_q: Array
+) -> tuple[Array, Array]:
+    """L_q⁻¹·L_p (lower triangular, (..., d, d)) and L_q⁻¹(μ_p − μ_q) (..., d): p in the
+    coordinates where q is standard normal, by one triangular solve for d + 1 right-hand sides.
+
+    >>> import array_api_strict as xp
+    >>> eye = xp.eye(2)
+    >>> whiten(xp, xp.asarray([1.0, 0.0]), eye, xp.zeros(2), 2 * eye)[1]
+    Array([0.5, 0. ], dtype=array_api_strict.float64)
+    """
+    size = int(loc_p.shape[-1])
+    distance = (loc_p - loc_q)[..., None]
     batch = _broadcast_batch(tuple(tril_p.shape[:-2]), tuple(distance.shape[:-2]))
     rhs = xp.concat(
         (
@@ -241,5 +280,4 @@ def kl_mvn_from_cholesky(
         axis=-1,
     )
     solved = solve_triangular(xp, tril_q, rhs)
-    log_det_ratio = xp.sum(xp.log(diagonal(xp, tril_q) / diagonal(xp, tril_p)), axis=-1)
-    return log_det_ratio + 0.5 * (squared_frobenius(xp, solved) - size)
+    return solved[..., :size], solved[..., size]

@@ -1,4 +1,5 @@
-"""KL divergence between the softmaxes of two logit arrays, in bounded memory.
+"""KL divergence (and, through :class:`JSLogitBlocks`, the generalised Jensen–Shannon
+divergence) between the softmaxes of two logit arrays, in bounded memory.
 
 The logits are seen as rows: every axis but the distribution axis indexes a row. For a reduced
 result the rows are processed in blocks of about :data:`BLOCK_ELEMENTS` elements: a block's
@@ -12,16 +13,31 @@ block: Dask keeps its own chunks, and XLA fuses the elementwise work itself.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from ._array import Array, Namespace, is_lazy
 from ._blocked import RowBlocks, known_size, laid_out_shape
 from ._custom_grad import summed_row_kl
-from ._elementwise import kl_logits_gradients, kl_logits_rows, log_softmax, xlog_ratio_log
+from ._elementwise import (
+    js_logits_gradients,
+    js_logits_rows,
+    kl_logits_gradients,
+    kl_logits_rows,
+    log_softmax,
+    xlog_ratio_log,
+)
 from ._reduce import POINTWISE, scale_total
 from ._validate import check_reduction
 
-__all__ = ["BLOCK_ELEMENTS", "LogitBlocks", "kl_div_logits_values", "scaled"]
+__all__ = [
+    "BLOCK_ELEMENTS",
+    "JSLogitBlocks",
+    "LogitBlocks",
+    "kl_div_logits_values",
+    "scaled",
+    "summed_logit_rows",
+]
 
 #: Elements (rows x vocabulary) per block of the reduced pass: 4 MiB of float32. Tests shrink it
 #: to exercise the blocking on small inputs.
@@ -38,11 +54,16 @@ def scaled(logits: Array, temperature: float | Array) -> Array:
 class LogitBlocks(RowBlocks):
     """:class:`~kldiv._blocked.RowBlocks` of two logit arrays, and what each block yields."""
 
-    @classmethod
-    def for_shape(cls, shape: tuple[int, ...]) -> LogitBlocks:
-        """Blocks of about :data:`BLOCK_ELEMENTS` for a laid-out ``shape``."""
+    def for_shape(self, shape: tuple[int, ...]) -> LogitBlocks:
+        """These blocks, cut to about :data:`BLOCK_ELEMENTS` for a laid-out ``shape``."""
         blocks = RowBlocks.laid_out(shape, BLOCK_ELEMENTS)
-        return cls(blocks.axis, blocks.blocked_axis, blocks.rows, blocks.chunk)
+        return dataclasses.replace(
+            self,
+            axis=blocks.axis,
+            blocked_axis=blocks.blocked_axis,
+            rows=blocks.rows,
+            chunk=blocks.chunk,
+        )
 
     def block_values(
         self,
@@ -53,9 +74,26 @@ class LogitBlocks(RowBlocks):
         index: tuple[slice, ...],
     ) -> tuple[Array, Array, Array]:
         """Per-row KL and both log-sum-exps (``axis`` kept) of the scaled block ``index``."""
-        return kl_logits_rows(
-            xp, scaled(student[index], temperature), scaled(teacher[index], temperature), self.axis
+        return self.rows_kernel(
+            xp, scaled(student[index], temperature), scaled(teacher[index], temperature)
         )
+
+    def rows_kernel(
+        self, xp: Namespace, student: Array, teacher: Array
+    ) -> tuple[Array, Array, Array]:
+        """The per-row values of one block of scaled logits (the divergence first)."""
+        return kl_logits_rows(xp, student, teacher, self.axis)
+
+    def gradient_kernel(
+        self,
+        xp: Namespace,
+        student: Array,
+        teacher: Array,
+        row_values: tuple[Array, Array, Array],
+        target_gradient: bool,
+    ) -> tuple[Array, Array | None]:
+        """The gradients of one block of scaled logits from its :meth:`rows_kernel` values."""
+        return kl_logits_gradients(xp, student, teacher, row_values, target_gradient)
 
     def row_values(
         self, xp: Namespace, student: Array, teacher: Array, temperature: float | Array
@@ -95,12 +133,39 @@ class LogitBlocks(RowBlocks):
     ) -> tuple[Array, Array | None]:
         """Gradients of the summed row KL with respect to the scaled logits of block ``index``
         (the target's only when ``target_gradient``), from the saved ``row_values``."""
-        return kl_logits_gradients(
+        return self.gradient_kernel(
             xp,
             scaled(student[index], temperature),
             scaled(teacher[index], temperature),
             tuple(values[index] for values in row_values),
             target_gradient,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class JSLogitBlocks(LogitBlocks):
+    """:class:`LogitBlocks` whose rows hold the generalised Jensen–Shannon divergence with
+    mixture weight ``beta`` on the target (see :func:`kldiv.js_div_logits`)."""
+
+    beta: float = 0.5
+
+    def rows_kernel(
+        self, xp: Namespace, student: Array, teacher: Array
+    ) -> tuple[Array, Array, Array]:
+        """Per-row JSD and both log-sum-exps of one block of scaled logits."""
+        return js_logits_rows(xp, student, teacher, self.beta, self.axis)
+
+    def gradient_kernel(
+        self,
+        xp: Namespace,
+        student: Array,
+        teacher: Array,
+        row_values: tuple[Array, Array, Array],
+        target_gradient: bool,
+    ) -> tuple[Array, Array | None]:
+        """The JSD's gradients of one block of scaled logits."""
+        return js_logits_gradients(
+            xp, student, teacher, self.beta, row_values, self.axis, target_gradient
         )
 
 
@@ -123,17 +188,19 @@ def kl_div_logits_values(
         log_q = log_softmax(xp, scaled(student, temperature), axis)
         log_p = log_softmax(xp, scaled(teacher, temperature), axis)
         return xlog_ratio_log(xp, log_p, log_q)
+    total = summed_logit_rows(xp, student, teacher, temperature, LogitBlocks(axis))
+    return scale_total(total, tuple(student.shape), reduction)
+
+
+def summed_logit_rows(
+    xp: Namespace, student: Array, teacher: Array, temperature: float | Array, blocks: LogitBlocks
+) -> Array:
+    """The sum over rows of what ``blocks`` yields per row (``blocks.axis``: the vocabulary):
+    small, lazy or traced arrays as one block, others laid out and cut into blocks of rows."""
     shape = tuple(student.shape)
     size = known_size(shape)
     if size is None or size <= BLOCK_ELEMENTS or is_lazy(student, teacher):
-        total = summed_row_kl(xp, student, teacher, temperature, LogitBlocks(axis))
-    else:
-        laid_shape = laid_out_shape(shape, axis)
-        laid_student, laid_teacher = (
-            xp.reshape(student, laid_shape),
-            xp.reshape(teacher, laid_shape),
-        )
-        total = summed_row_kl(
-            xp, laid_student, laid_teacher, temperature, LogitBlocks.for_shape(laid_shape)
-        )
-    return scale_total(total, shape, reduction)
+        return summed_row_kl(xp, student, teacher, temperature, blocks)
+    laid_shape = laid_out_shape(shape, blocks.axis)
+    laid_student, laid_teacher = xp.reshape(student, laid_shape), xp.reshape(teacher, laid_shape)
+    return summed_row_kl(xp, laid_student, laid_teacher, temperature, blocks.for_shape(laid_shape))

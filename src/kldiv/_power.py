@@ -67,13 +67,10 @@ def renyi_divergence(
     Bhattacharyya distance. Terms with P = 0 contribute 0; Q = 0 < P gives +inf for α ≥ 1
     and a 0 term below (the divergence stays finite unless the supports are disjoint).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     alpha : float
         The order, in [0, inf].
-    base : float, optional
-        The logarithm's base (None: nats).
+    {base}
 
     Returns
     -------
@@ -123,9 +120,7 @@ def tsallis_divergence(
     KL at q = 1; (exp((q - 1) D_q) - 1)/(q - 1) of the Rényi divergence D_q. Zeros as in
     :func:`renyi_divergence`.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     q_index : float
         The index q, finite and ≥ 0.
 
@@ -171,12 +166,10 @@ def alpha_divergence(
     """Amari's α-divergence 4/(1 - α²) (1 - Σ P^((1-α)/2) Q^((1+α)/2)).
 
     Its limits: KL(P ‖ Q) at α = -1 and KL(Q ‖ P) at α = 1; α = 0 gives 4 H² (four times
-    :func:`hellinger_squared`). Bounded by 4/(1 - α²) for |α| < 1; for α > 1 it is +inf
+    :func:`hellinger_squared`). Bounded by 4/(1 - α²) for ``|α| < 1``; for α > 1 it is +inf
     where P = 0 < Q, for α < -1 where Q = 0 < P.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     alpha : float
         Any finite α.
 
@@ -245,9 +238,7 @@ def power_divergence(
     with P = 0 contributes 0 and Q = 0 < P gives +inf (λ > 0); for λ < -1, P = 0 < Q gives
     +inf.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     lambda_ : float or str, optional
         λ, or one of SciPy's names: 'pearson', 'log-likelihood', 'freeman-tukey',
         'mod-log-likelihood', 'neyman', 'cressie-read'.

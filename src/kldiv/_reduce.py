@@ -49,7 +49,7 @@ def scale_total(
         return total / _count(shape)
     if len(shape) == 0:
         return total
-    return total / (shape[0] if batch_size is None else batch_size)
+    return total / float(shape[0] if batch_size is None else batch_size)  # type: ignore[arg-type]
 
 
 def reduce_rows(xp: Namespace, rows: Array, reduction: str | None) -> Array:
@@ -64,7 +64,9 @@ def reduce_rows(xp: Namespace, rows: Array, reduction: str | None) -> Array:
 
 
 def _count(shape: tuple[int | None, ...]) -> float:
+    """The number of elements as a float (a Python float divides an array faster than an int
+    in torch); NaN for none, so that a mean over nothing is NaN."""
     count = 1
     for size in shape:
         count *= size  # type: ignore[operator]
-    return float("nan") if count == 0 else count
+    return float("nan") if count == 0 else float(count)

@@ -36,6 +36,7 @@ DEFAULT_VALIDATE = {
     "discrete": False,
     "gaussian": False,
     "estimators": False,
+    "distill": False,
     "metrics": True,
     "distributions": True,
 }
@@ -48,6 +49,21 @@ def set_validate_args(value: bool | None) -> None:
 
     ``None`` restores the per-family defaults: off for the functions of :mod:`kldiv` and
     :mod:`kldiv.gaussian`, on for the metric classes and :mod:`kldiv.distributions`.
+
+    Parameters
+    ----------
+    value : bool or None
+        The global setting; an explicit ``validate_args=`` argument still wins.
+
+    Examples
+    --------
+    >>> import kldiv
+    >>> kldiv.set_validate_args(True)
+    >>> kldiv.kl_divergence([[-0.5, 1.5]], [[0.5, 0.5]])
+    Traceback (most recent call last):
+    ...
+    ValueError: p contains negative probabilities
+    >>> kldiv.set_validate_args(None)
     """
     global _global_validate_args
     if value is not None and not isinstance(value, bool):

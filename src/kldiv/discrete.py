@@ -19,13 +19,14 @@ from ._array import (
 )
 from ._blocked import blocked_rows
 from ._custom_grad import kl_div_total
+from ._divergence_rows import documented
 from ._elementwise import (
     log_ratio,
     sqrt_at_least_zero,
     xlog_ratio_log,
     xlog_ratio_mixed,
 )
-from ._fast import fast_kernel
+from ._fast import fast_kernel, small_kl_div, small_kl_divergence
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, reduce_rows, scale_total
 from ._rows import (
@@ -42,6 +43,7 @@ from ._validate import (
     check_bool,
     check_positive_number,
     check_reduction,
+    resolve_validate_args,
 )
 
 __all__ = [
@@ -67,6 +69,21 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     and where ``p / q`` overflows, underflows or is subnormal it is ``p * (log p - log q)`` (both
     as SciPy). Broadcasts ``p`` and ``q``.
 
+    Parameters
+    ----------
+    p, q : array
+        The two arrays, elementwise (not renormalised); they broadcast.
+    validate_args : bool, optional
+        Check the values (no negative probabilities); default off (see
+        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+
+    Returns
+    -------
+    array
+        The elementwise terms, with the broadcast shape, in the inputs' library and dtype.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> rel_entr(xp.asarray([0.5, 0.0]), xp.asarray([0.25, 0.0]))
     Array([0.34657359, 0.        ], dtype=array_api_strict.float64)
@@ -86,7 +103,6 @@ def rel_entr(p: Array, q: Array, *, validate_args: bool | None = None) -> Array:
     return context.finish(xp.where(both_positive, p * log_ratio_pq, edge))
 
 
-@ignore_fp_warnings
 def kl_div(
     input: Array,
     target: Array,
@@ -102,14 +118,48 @@ def kl_div(
     ``input.shape[0]``: the KL per sample), 'sum' or 'none'. Unlike torch, ``target = 0`` (or
     ``-inf`` with ``log_target``) contributes 0 where ``input = -inf`` (torch: NaN).
 
+    Parameters
+    ----------
+    input : array
+        log q, the model's log-probabilities.
+    target : array
+        p (or log p with ``log_target``); broadcasts with ``input``.
+    reduction : {'mean', 'batchmean', 'sum', 'none'}, optional
+        Of the pointwise terms: 'mean' over every element, 'batchmean' the sum divided by the
+        size of the first axis, 'sum', or 'none' to keep them.
+    log_target : bool, optional
+        Whether ``target`` is log p.
+    validate_args : bool, optional
+        Check the values (no negative probabilities); default off (see
+        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+
+    Returns
+    -------
+    array
+        A 0-d array, or the pointwise terms for 'none'.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> log_q = xp.log(xp.asarray([[0.5, 0.5]]))
     >>> kl_div(log_q, xp.asarray([[0.25, 0.75]]), reduction="batchmean")
     Array(0.13081204, dtype=array_api_strict.float64)
     """
     check_bool("log_target", log_target)
+    if not resolve_validate_args(validate_args, "discrete"):
+        small = small_kl_div(input, target, reduction, log_target)
+        if small is not None:
+            return small
+    return _kl_div(input, target, reduction, log_target, validate_args)
+
+
+@ignore_fp_warnings
+def _kl_div(
+    input: Array, target: Array, reduction: str, log_target: bool, validate_args: bool | None
+) -> Array:
     context, (log_q, p) = prepare(input=input, target=target)
-    broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
+    if log_q.shape != p.shape:
+        broadcast_shapes(input=tuple(log_q.shape), target=tuple(p.shape))
     check_values(context, log_target, validate_args, target=p)
     xp = context.xp
     batch_size = log_q.shape[0] if log_q.ndim else None
@@ -136,6 +186,22 @@ class KLDivLoss:
     """``torch.nn.KLDivLoss`` for any array library: ``KLDivLoss(...)(input, target)``.
 
     Same arguments and numbers as :func:`kl_div`.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'batchmean', 'sum', 'none'}, optional
+        As in :func:`kl_div`.
+    log_target : bool, optional
+        Whether the target is log p.
+    validate_args : bool, optional
+        Check the values; default off (see :func:`kldiv.set_validate_args`).
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> loss = KLDivLoss(reduction="batchmean")
+    >>> loss(xp.log(xp.asarray([[0.5, 0.5]])), xp.asarray([[0.25, 0.75]]))
+    Array(0.13081204, dtype=array_api_strict.float64)
     """
 
     def __init__(
@@ -163,6 +229,7 @@ class KLDivLoss:
         return f"KLDivLoss(reduction={self.reduction!r}, log_target={self.log_target})"
 
 
+@documented
 @ignore_fp_warnings
 def kl_divergence(
     p: Array,
@@ -179,10 +246,25 @@ def kl_divergence(
     inputs are log-probabilities, used as they are. 'mean' averages over every row, 'sum' adds
     them, 'none'/None returns one value per row. Any batch rank; batch axes broadcast.
 
+    Parameters
+    ----------
+    {row_arguments}
+
+    Returns
+    -------
+    array
+        A 0-d array, or one value per row for 'none'/None; +inf where q = 0 < p.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> kl_divergence(xp.asarray([[0.36, 0.48, 0.16]]), xp.asarray([[1/3, 1/3, 1/3]]))
     Array(0.0852996, dtype=array_api_strict.float64)
     """
+    if not (log_prob or resolve_validate_args(validate_args, "discrete")):
+        small = small_kl_divergence(p, q, reduction, axis)
+        if small is not None:
+            return small
     context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
     rows = kl_rows(context, p, q, axis, log_prob)
     return context.finish(reduce_rows(context.xp, rows, reduction))
@@ -201,6 +283,27 @@ def entropy(
 
     Rows are renormalised; ``base`` changes the unit (None: nats). One value per row.
 
+    Parameters
+    ----------
+    p : array
+        Probabilities (renormalised) along ``axis``.
+    q : array, optional
+        Probabilities of the second distribution: the result is then KL(P ‖ Q).
+    base : float, optional
+        The logarithm's base (None: natural logarithm, nats).
+    axis : int, optional
+        The distribution axis.
+    validate_args : bool, optional
+        Check the values (no negative probabilities); default off (see
+        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+
+    Returns
+    -------
+    array
+        One value per row (the batch shape).
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> entropy(xp.asarray([1.0, 1.0]), base=2)
     Array(1., dtype=array_api_strict.float64)
@@ -225,6 +328,26 @@ def cross_entropy(
 ) -> Array:
     """Cross-entropy H(P, Q) = -Σ P log Q = H(P) + KL(P ‖ Q), rows renormalised, one per row.
 
+    Parameters
+    ----------
+    p, q : array
+        Probabilities (any non-negative weights: each row is renormalised) along ``axis``;
+        batch axes broadcast. Lists and numbers are accepted.
+    base : float, optional
+        The logarithm's base (None: natural logarithm, nats).
+    axis : int, optional
+        The distribution axis.
+    validate_args : bool, optional
+        Check the values (no negative probabilities); default off (see
+        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+
+    Returns
+    -------
+    array
+        One value per row (the broadcast batch shape).
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> cross_entropy(xp.asarray([0.5, 0.5]), xp.asarray([0.25, 0.75]), base=2)
     Array(1.20751875, dtype=array_api_strict.float64)
@@ -235,6 +358,7 @@ def cross_entropy(
     return context.finish(in_base(context, rows, base))
 
 
+@documented
 @ignore_fp_warnings
 def js_divergence(
     p: Array,
@@ -252,6 +376,19 @@ def js_divergence(
     :func:`kl_divergence`; with ``log_prob`` M is ``logaddexp(p, q) - log 2``, in the input's
     precision (torchmetrics subtracts a float32 log 2).
 
+    Parameters
+    ----------
+    {row_arguments}
+    base : float, optional
+        The logarithm's base (None: natural logarithm, nats).
+
+    Returns
+    -------
+    array
+        A 0-d array, or one value per row for 'none'/None.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> js_divergence(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]), base=2)
     Array(1., dtype=array_api_strict.float64)
@@ -274,6 +411,26 @@ def js_distance(
 
     Like ``scipy.spatial.distance.jensenshannon`` with our default axis and base 2.
 
+    Parameters
+    ----------
+    p, q : array
+        Probabilities (any non-negative weights: each row is renormalised) along ``axis``;
+        batch axes broadcast. Lists and numbers are accepted.
+    base : float, optional
+        The logarithm's base of the divergence under the square root.
+    axis : int, optional
+        The distribution axis.
+    validate_args : bool, optional
+        Check the values (no negative probabilities); default off (see
+        :func:`kldiv.set_validate_args`). Skipped on lazy arrays.
+
+    Returns
+    -------
+    array
+        One value per row (the broadcast batch shape).
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> js_distance(xp.asarray([1.0, 0.0]), xp.asarray([0.0, 1.0]))
     Array(1., dtype=array_api_strict.float64)
@@ -284,6 +441,7 @@ def js_distance(
     return context.finish(sqrt_at_least_zero(xp, divergence))
 
 
+@documented
 @ignore_fp_warnings
 def jeffreys(
     p: Array,
@@ -298,6 +456,17 @@ def jeffreys(
 
     Arguments as in :func:`kl_divergence`.
 
+    Parameters
+    ----------
+    {row_arguments}
+
+    Returns
+    -------
+    array
+        A 0-d array, or one value per row for 'none'/None.
+
+    Examples
+    --------
     >>> import array_api_strict as xp
     >>> jeffreys(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))
     Array(0.27465307, dtype=array_api_strict.float64)

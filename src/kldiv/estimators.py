@@ -136,8 +136,25 @@ def _bounds(argument: str, value: Any, default: Bounds | None) -> Bounds | None:
 class EstimatorPreset:
     """How one framework computes its KL estimate: the settings :func:`kl_estimate` applies.
 
-    ``k3_form`` is the formula the framework writes for k3 (r = -delta), a key of
-    ``kldiv._elementwise.K3_FORMS``; ``source`` names the upstream file and version.
+    Attributes
+    ----------
+    estimator : str
+        'k1', 'k2', 'k3' or 'abs'.
+    source : str
+        The upstream framework, file and version the preset reproduces.
+    log_ratio_clamp, clamp : tuple of float, optional
+        Bounds of the log-ratio before the estimator, and of the value after it.
+    straight_through : str, optional
+        The estimator whose gradient the value carries (verl's ``+`` suffix), if any.
+    k3_form : str
+        The formula the framework writes for k3 (r = -delta), a key of
+        ``kldiv._elementwise.K3_FORMS``.
+
+    Examples
+    --------
+    >>> from kldiv import ESTIMATOR_PRESETS
+    >>> ESTIMATOR_PRESETS["openrlhf:k3"].clamp
+    (-10.0, 10.0)
     """
 
     estimator: str

@@ -62,11 +62,9 @@ def total_variation(
     axis: int = -1,
     validate_args: bool | None = None,
 ) -> Array:
-    """Total variation distance ½ Σ |P - Q| = max over events |P(A) - Q(A)|, in [0, 1].
+    """Total variation distance ``½ Σ |P - Q|`` = max over events ``|P(A) - Q(A)|``, in [0, 1].
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
@@ -75,7 +73,7 @@ def total_variation(
 
     Notes
     -----
-    Conventions elsewhere: dit's ``variational_distance`` (same); the L1 distance Σ |P - Q|
+    Conventions elsewhere: dit's ``variational_distance`` (same); the L1 distance ``Σ |P - Q|``
     (e.g. ``scipy.spatial.distance.cityblock`` of the normalised rows) is twice ours.
 
     Examples
@@ -116,9 +114,7 @@ def chi2(
 
     A term with both zero is 0; Pearson is +inf where Q = 0 < P (Neyman where P = 0 < Q).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     kind : {'pearson', 'neyman'}, optional
         Which argument divides.
 
@@ -193,9 +189,7 @@ def psi(
     (Jeffreys' divergence of the filled rows). ``epsilon=0`` leaves the zeros (+inf where
     exactly one of P, Q is 0).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     epsilon : float, optional
         The proportion given to an empty bin (default 1e-4, i.e. 0.01 %).
     base : float, optional
@@ -279,11 +273,9 @@ def f_divergence(
     Conventions at zeros (Csiszár's): a term with P = Q = 0 is 0; Q > 0 = P gives Q · f(0),
     with ``f_at_zero`` in place of f(0) when given (for f whose formula is NaN at 0, such as
     t log t); Q = 0 < P gives P · f'(∞), f'(∞) = lim f(t) / t = ``slope_at_infinity``
-    (default +inf, as for KL and χ²; 1 for the total variation f(t) = |t - 1| / 2).
+    (default +inf, as for KL and χ²; 1 for the total variation ``f(t) = |t - 1| / 2``).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     f : callable
         Maps an array of ratios t = P / Q (of the inputs' library, float32 for 16-bit inputs)
         to f(t), elementwise, with that library's functions.

@@ -1,40 +1,51 @@
-"""KL divergences between Gaussians in the forms models produce: log-variances, Cholesky factors.
+"""Closed forms between Gaussians in the forms models produce: log-variances, Cholesky factors.
 
 ``kl_standard_normal`` and ``kl_normal`` are elementwise (diagonal Gaussians, the VAE case) and
 take the same reductions as :func:`kldiv.kl_div`: 'none', 'sum', 'mean', 'batchmean' (sum over
 all elements divided by the size of axis 0). ``kl_mvn`` takes full covariances through their lower
 Cholesky factors, batched with broadcasting. Value checks (NaN parameters, non-positive Cholesky
 diagonals) run only with ``validate_args=True`` (default off, as in ``torch.nn.functional``).
+
+Beyond KL, with the same arguments: the Rényi divergence of order α (``renyi_normal``,
+``renyi_mvn``), the Bhattacharyya distance and coefficient (``bhattacharyya_*``), the Hellinger
+distance (``hellinger_*``) and the 2-Wasserstein distance (``wasserstein2_*``); the ``*_normal``
+forms take ``event_ndims`` to treat trailing axes as the coordinates of one diagonal Gaussian.
 """
 
 from __future__ import annotations
 
-import numbers
-
-from ._array import Array, Context, broadcast_shapes, ignore_fp_warnings, prepare
+from ._array import Array, broadcast_shapes, ignore_fp_warnings, prepare
 from ._elementwise import expm1_minus_identity, kl_normal_log_ratio
-from ._linalg import diagonal, kl_mvn_from_cholesky
-from ._reduce import reduce_pointwise
-from ._validate import any_value, resolve_validate_args
+from ._gaussian_checks import (
+    check_clamp,
+    check_not_nan,
+    finish_normal,
+    per_gaussian,
+    prepare_mvn_pair,
+    prepare_normal_pair,
+)
+from ._gaussian_mvn import bhattacharyya_mvn, hellinger_mvn, renyi_mvn, wasserstein2_mvn
+from ._gaussian_normal import (
+    bhattacharyya_normal,
+    hellinger_normal,
+    renyi_normal,
+    wasserstein2_normal,
+)
+from ._linalg import kl_mvn_from_cholesky
 
-__all__ = ["kl_mvn", "kl_normal", "kl_standard_normal"]
-
-
-def _check_clamp(clamp_min: float, clamp_max: float) -> None:
-    for name, value in (("clamp_min", clamp_min), ("clamp_max", clamp_max)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not clamp_min <= clamp_max:
-        raise ValueError(f"clamp_min={clamp_min!r} must be <= clamp_max={clamp_max!r}")
-
-
-def _check_not_nan(context: Context, validate_args: bool | None, **arrays: Array) -> None:
-    if not resolve_validate_args(validate_args, "gaussian"):
-        return
-    xp = context.xp
-    for name, array in arrays.items():
-        if any_value(xp, xp.isnan(array)):
-            raise ValueError(f"{name} contains NaN")
+__all__ = [
+    "bhattacharyya_mvn",
+    "bhattacharyya_normal",
+    "hellinger_mvn",
+    "hellinger_normal",
+    "kl_mvn",
+    "kl_normal",
+    "kl_standard_normal",
+    "renyi_mvn",
+    "renyi_normal",
+    "wasserstein2_mvn",
+    "wasserstein2_normal",
+]
 
 
 def kl_standard_normal(
@@ -75,16 +86,14 @@ def kl_standard_normal(
     >>> kl_standard_normal(xp.asarray([0.0, 1.0]), xp.asarray([0.0, 0.0]))
     Array([0. , 0.5], dtype=array_api_strict.float64)
     """
-    _check_clamp(clamp_min, clamp_max)
+    check_clamp(clamp_min, clamp_max)
     context, (mu, log_var) = prepare(mu=mu, log_var=log_var)
     shape = broadcast_shapes(mu=tuple(mu.shape), log_var=tuple(log_var.shape))
-    _check_not_nan(context, validate_args, mu=mu, log_var=log_var)
+    check_not_nan(context, validate_args, mu=mu, log_var=log_var)
     xp = context.xp
     clamped = xp.clip(log_var, min=clamp_min, max=clamp_max)
     terms = 0.5 * (mu * mu + expm1_minus_identity(xp, clamped))
-    if tuple(terms.shape) != shape:
-        terms = xp.broadcast_to(terms, shape)
-    return context.finish(reduce_pointwise(xp, terms, reduction))
+    return finish_normal(context, per_gaussian(xp, terms, shape), reduction)
 
 
 def kl_normal(
@@ -123,36 +132,13 @@ def kl_normal(
     >>> kl_normal(xp.asarray([1.0]), xp.asarray([0.0]), xp.asarray([0.0]), xp.asarray([0.0]))
     Array([0.5], dtype=array_api_strict.float64)
     """
-    _check_clamp(clamp_min, clamp_max)
-    named = {"mu_p": mu_p, "log_var_p": log_var_p, "mu_q": mu_q, "log_var_q": log_var_q}
-    context, arrays = prepare(**named)
-    shape = broadcast_shapes(
-        **{name: tuple(a.shape) for name, a in zip(named, arrays, strict=True)}
+    context, shape, (mu_p, log_var_p, mu_q, log_var_q) = prepare_normal_pair(
+        (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    _check_not_nan(context, validate_args, **dict(zip(named, arrays, strict=True)))
     xp = context.xp
-    mu_p, log_var_p, mu_q, log_var_q = arrays
-    log_var_p = xp.clip(log_var_p, min=clamp_min, max=clamp_max)
-    log_var_q = xp.clip(log_var_q, min=clamp_min, max=clamp_max)
     distance = mu_p - mu_q
     terms = kl_normal_log_ratio(xp, log_var_p - log_var_q, distance * distance * xp.exp(-log_var_q))
-    if tuple(terms.shape) != shape:
-        terms = xp.broadcast_to(terms, shape)
-    return context.finish(reduce_pointwise(xp, terms, reduction))
-
-
-def _check_mvn_shapes(**arrays: Array) -> None:
-    size = int(arrays["loc_p"].shape[-1]) if arrays["loc_p"].ndim else None
-    for name, array in arrays.items():
-        matrix = name.startswith("scale_tril")
-        ndim = 2 if matrix else 1
-        expected = (size, size) if matrix else (size,)
-        if array.ndim < ndim or tuple(array.shape[array.ndim - ndim :]) != expected:
-            shapes = ", ".join(f"{n} {tuple(a.shape)}" for n, a in arrays.items())
-            raise ValueError(
-                "kl_mvn needs locs of shape (..., d) and scale_trils of shape (..., d, d) with "
-                f"one d; got {shapes}"
-            )
+    return finish_normal(context, per_gaussian(xp, terms, shape), reduction)
 
 
 @ignore_fp_warnings
@@ -192,26 +178,7 @@ def kl_mvn(
     >>> kl_mvn(xp.asarray([1.0, 0.0]), eye, xp.zeros(2), 2 * eye)
     Array(0.76129436, dtype=array_api_strict.float64)
     """
-    named = {
-        "loc_p": loc_p,
-        "scale_tril_p": scale_tril_p,
-        "loc_q": loc_q,
-        "scale_tril_q": scale_tril_q,
-    }
-    context, arrays = prepare(**named)
-    by_name = dict(zip(named, arrays, strict=True))
-    _check_mvn_shapes(**by_name)
-    broadcast_shapes(
-        loc_p=tuple(arrays[0].shape[:-1]),
-        scale_tril_p=tuple(arrays[1].shape[:-2]),
-        loc_q=tuple(arrays[2].shape[:-1]),
-        scale_tril_q=tuple(arrays[3].shape[:-2]),
+    context, arrays = prepare_mvn_pair(
+        "kl_mvn", (loc_p, scale_tril_p, loc_q, scale_tril_q), validate_args
     )
-    xp = context.xp
-    if resolve_validate_args(validate_args, "gaussian"):
-        _check_not_nan(context, True, loc_p=arrays[0], loc_q=arrays[2])
-        for name in ("scale_tril_p", "scale_tril_q"):
-            diag = diagonal(xp, by_name[name])
-            if any_value(xp, ~(diag > 0)):
-                raise ValueError(f"{name} must have a positive diagonal")
-    return context.finish(kl_mvn_from_cholesky(xp, *arrays))
+    return context.finish(kl_mvn_from_cholesky(context.xp, *arrays))

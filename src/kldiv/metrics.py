@@ -13,12 +13,11 @@ a bad update raises and leaves everything accumulated as it was.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
 from typing import Any
 
 from ._array import Array, Context, ignore_fp_warnings
 from ._distributed import process_group, sync_state
+from ._docs import METRIC_PARAMETERS, with_parameter_docs
 from ._metric_state import (
     MetricState,
     RowStep,
@@ -351,39 +350,6 @@ class _StreamingDivergence:
             f"{type(self).__name__}(log_prob={self._log_prob}, reduction={self._reduction!r}, "
             f"axis={self._axis})"
         )
-
-
-#: The constructor's parameters, documented once for every metric class (numpydoc entries).
-PARAMETER_DOCS = {
-    "log_prob": """log_prob : bool, optional
-    The inputs are log-probabilities (used as they are); otherwise probabilities, each row
-    renormalised.""",
-    "reduction": """reduction : {'mean', 'sum', 'none', None}, optional
-    What ``compute()`` returns: the mean over every row seen, their sum, or the rows.""",
-    "axis": """axis : int, optional
-    The axis holding each distribution; every other axis is a batch axis.""",
-    "validate_args": """validate_args : bool or None, optional
-    Check values (negative probabilities) on each update; None: the global setting
-    (:func:`kldiv.set_validate_args`), else True. Value checks are skipped on lazy arrays.""",
-}
-
-
-def with_parameter_docs(*names: str, extra: str = "") -> Callable[[type], type]:
-    """A class decorator: the line ``{parameters}`` of the docstring becomes a numpydoc
-    Parameters section of ``PARAMETER_DOCS[name]`` for each of ``names``, then ``extra``."""
-    entries = [PARAMETER_DOCS[name] for name in names] + ([extra] if extra else [])
-    section = "Parameters\n----------\n" + "\n".join(entries)
-
-    def decorate(cls: type) -> type:
-        doc = cls.__doc__ or ""
-        cls.__doc__ = doc.replace("    {parameters}\n", textwrap.indent(section, "    ") + "\n")
-        return cls
-
-    return decorate
-
-
-#: The parameters of the metric classes, in their order.
-METRIC_PARAMETERS = ("log_prob", "reduction", "axis", "validate_args")
 
 
 @with_parameter_docs(*METRIC_PARAMETERS)

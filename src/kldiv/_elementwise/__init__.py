@@ -21,6 +21,13 @@ from ._core import (
     xlogy,
     zero_unless_nan,
 )
+from ._distill import (
+    TOPK_TAILS,
+    js_logits_gradients,
+    js_logits_rows,
+    js_logits_terms,
+    topk_kl_rows,
+)
 from ._estimators import K3_FORMS, KL_ESTIMATOR_TERMS, k3_term
 from ._families import (
     EULER_GAMMA,
@@ -35,6 +42,11 @@ from ._families import (
     sigmoid,
     where_inf,
 )
+from ._gaussian import (
+    renyi_normal_log_det,
+    renyi_normal_mixed_variance,
+    wasserstein2_normal_squared,
+)
 from ._logits import kl_logits_gradients, kl_logits_rows
 from ._power import log_power_sum, power_sum_near_one
 
@@ -43,9 +55,13 @@ __all__ = [
     "HALF_LOG_2PI",
     "K3_FORMS",
     "KL_ESTIMATOR_TERMS",
+    "TOPK_TAILS",
     "binary_logits",
     "expm1_minus_identity",
     "identity_minus_log1p",
+    "js_logits_gradients",
+    "js_logits_rows",
+    "js_logits_terms",
     "k3_term",
     "kl_logits_gradients",
     "kl_logits_rows",
@@ -59,9 +75,13 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "power_sum_near_one",
+    "renyi_normal_log_det",
+    "renyi_normal_mixed_variance",
     "replace_where",
     "sigmoid",
     "sqrt_at_least_zero",
+    "topk_kl_rows",
+    "wasserstein2_normal_squared",
     "where_inf",
     "xlog_ratio",
     "xlog_ratio_log",

@@ -86,16 +86,21 @@ def xlog_ratio_log(xp: Namespace, log_x: Array, log_y: Array) -> Array:
     return xp.where(no_mass, zero_unless_nan(xp, log_y), terms)
 
 
-def log_midpoint(xp: Namespace, log_x: Array, log_y: Array) -> Array:
-    """``log((exp(log_x) + exp(log_y)) / 2)``: the log of the mixture ½(x + y).
+def log_midpoint(xp: Namespace, log_x: Array, log_y: Array, weight: float = 0.5) -> Array:
+    """``log(w·exp(log_x) + (1 - w)·exp(log_y))``: the log of the mixture w·x + (1 - w)·y
+    (0 < w < 1), by default the midpoint ½(x + y).
 
     -inf where both are -inf, with finite (zero) gradients there, where ``logaddexp`` alone
     gives NaN gradients.
     """
     both_empty = (log_x == -xp.inf) & (log_y == -xp.inf)
     zero = xp.zeros_like(log_x)
-    mixed = xp.logaddexp(xp.where(both_empty, zero, log_x), xp.where(both_empty, zero, log_y))
-    return xp.where(both_empty, -xp.inf, mixed - math.log(2.0))
+    safe_x, safe_y = xp.where(both_empty, zero, log_x), xp.where(both_empty, zero, log_y)
+    if weight == 0.5:
+        mixed = xp.logaddexp(safe_x, safe_y) - math.log(2.0)
+    else:
+        mixed = xp.logaddexp(safe_x + math.log(weight), safe_y + math.log1p(-weight))
+    return xp.where(both_empty, -xp.inf, mixed)
 
 
 def sqrt_at_least_zero(xp: Namespace, x: Array) -> Array:

@@ -8,7 +8,7 @@ registers is here, with torch's values where torch is right, plus pairs torch la
 Precision: every pair computes in float64 where the library has it on the parameters' device
 (float32 parameters are converted once, per call), and :func:`kl_divergence` returns the
 parameters' common dtype. Closed forms of KL are differences of O(1) terms whose result is
-O(|p − q|²): float32 arithmetic would lose every digit near p ≈ q (torch returns
+``O(|p − q|²)``: float32 arithmetic would lose every digit near p ≈ q (torch returns
 KL(Beta(500, 500) ‖ Beta(501, 500)) < 0 in float32). Where the library has no float64 on the
 device (some accelerators, JAX without x64), pairs compute in the parameters' dtype.
 

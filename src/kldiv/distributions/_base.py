@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .._array import Array, Context, Namespace, broadcast_shapes, ignore_fp_warnings, prepare
+from .._docs import fill_doc, parameters_section
 from .._validate import any_value, resolve_validate_args
 
 __all__ = [
@@ -69,12 +70,19 @@ _REQUIRED = inspect.Parameter.empty
 
 
 class _Argument:
-    """A declared constructor argument; read-only on instances."""
+    """A declared constructor argument; read-only on instances.
+
+    ``doc`` describes it and ``kind`` names its type for the family's docstring: the line
+    ``{parameters}`` there becomes the numpydoc Parameters section of the documented arguments
+    (consecutive ones with the same ``doc`` share one entry, as ``probs, logits``).
+    """
 
     name: str
 
-    def __init__(self, default: Any = _REQUIRED) -> None:
+    def __init__(self, default: Any = _REQUIRED, *, doc: str = "", kind: str = "") -> None:
         self.default = default
+        self.doc = doc
+        self.kind = kind
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -97,6 +105,8 @@ class Param(_Argument):
 
     ``alternative=True`` marks one of several parameterisations (default ``None``): exactly one
     is given, the others are derived from it by the family's :meth:`Distribution._derive`.
+    Its ``kind`` defaults to "array or float" ("array" with event axes), optional when it has a
+    default or is an alternative.
     """
 
     def __init__(
@@ -106,8 +116,12 @@ class Param(_Argument):
         event_ndim: int = 0,
         alternative: bool = False,
         default: Any = _REQUIRED,
+        doc: str = "",
+        kind: str = "",
     ) -> None:
-        super().__init__(None if alternative else default)
+        optional = ", optional" if alternative or default is not _REQUIRED else ""
+        kind = kind or ("array" if event_ndim else "array or float") + optional
+        super().__init__(None if alternative else default, doc=doc, kind=kind)
         self.constraint = constraint
         self.event_ndim = event_ndim
         self.alternative = alternative
@@ -119,6 +133,20 @@ class Param(_Argument):
         if self.name not in values:
             values[self.name] = instance._derive(self.name)
         return values[self.name]
+
+
+def _doc_entries(arguments: tuple[_Argument, ...]) -> list[str]:
+    """The numpydoc entries of the documented ``arguments``, consecutive alike ones together."""
+    groups: list[list[_Argument]] = []
+    for argument in (argument for argument in arguments if argument.doc):
+        if groups and groups[-1][0].doc == argument.doc:
+            groups[-1].append(argument)
+        else:
+            groups.append([argument])
+    return [
+        f"{', '.join(arg.name for arg in group)} : {group[0].kind}\n    {group[0].doc}"
+        for group in groups
+    ]
 
 
 class Distribution:
@@ -162,6 +190,9 @@ class Distribution:
         ]
         parameters.append(inspect.Parameter("validate_args", keyword, default=None))
         cls.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        entries = _doc_entries(own)
+        if entries and cls.__doc__:
+            cls.__doc__ = fill_doc(cls.__doc__, parameters=parameters_section(entries))
 
     @ignore_fp_warnings
     def __init__(self, *args: Any, **kwargs: Any) -> None:

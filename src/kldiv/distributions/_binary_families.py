@@ -22,6 +22,9 @@ from ._base import (
 
 __all__ = ["Bernoulli", "Binomial", "ContinuousBernoulli", "Geometric", "Poisson"]
 
+#: The description of ``probs`` and ``logits`` (one entry), for a success probability in ``{}``.
+SUCCESS = "Success probability in {}, or its log-odds; give exactly one."
+
 
 class _SuccessProbability(Distribution):
     """A family whose ``probs`` and ``logits`` are alternatives."""
@@ -40,10 +43,7 @@ class _SuccessProbability(Distribution):
 class Bernoulli(_SuccessProbability):
     """Bernoulli(probs=|logits=): P(X = 1) = probs = sigmoid(logits).
 
-    Parameters
-    ----------
-    probs, logits : array or float, optional
-        Success probability in [0, 1], or its log-odds; give exactly one.
+    {parameters}
 
     Examples
     --------
@@ -54,17 +54,14 @@ class Bernoulli(_SuccessProbability):
            [       inf, 0.        ]], dtype=array_api_strict.float64)
     """
 
-    probs = Param(unit_interval, alternative=True)
-    logits = Param(real, alternative=True)
+    probs = Param(unit_interval, alternative=True, doc=SUCCESS.format("[0, 1]"))
+    logits = Param(real, alternative=True, doc=SUCCESS.format("[0, 1]"))
 
 
 class Geometric(_SuccessProbability):
     """Geometric(probs=|logits=): the number of failures before the first success.
 
-    Parameters
-    ----------
-    probs, logits : array or float, optional
-        Success probability in (0, 1], or its log-odds; give exactly one.
+    {parameters}
 
     Examples
     --------
@@ -77,19 +74,15 @@ class Geometric(_SuccessProbability):
     probs = Param(
         Constraint("in (0, 1]", lambda xp, value, dist: (value > 0) & (value <= 1)),
         alternative=True,
+        doc=SUCCESS.format("(0, 1]"),
     )
-    logits = Param(real, alternative=True)
+    logits = Param(real, alternative=True, doc=SUCCESS.format("(0, 1]"))
 
 
 class Binomial(_SuccessProbability):
     """Binomial(total_count, probs=|logits=): successes in ``total_count`` independent trials.
 
-    Parameters
-    ----------
-    total_count : array or int, default 1
-        Number of trials (a non-negative integer).
-    probs, logits : array or float, optional
-        Success probability in [0, 1], or its log-odds; give exactly one.
+    {parameters}
 
     Examples
     --------
@@ -99,22 +92,20 @@ class Binomial(_SuccessProbability):
     Array(0., dtype=array_api_strict.float64)
     """
 
-    total_count = Param(nonnegative_integer, default=1)
-    probs = Param(unit_interval, alternative=True)
-    logits = Param(real, alternative=True)
+    total_count = Param(
+        nonnegative_integer,
+        default=1,
+        doc="Number of trials (a non-negative integer).",
+        kind="array or int, default 1",
+    )
+    probs = Param(unit_interval, alternative=True, doc=SUCCESS.format("[0, 1]"))
+    logits = Param(real, alternative=True, doc=SUCCESS.format("[0, 1]"))
 
 
 class ContinuousBernoulli(_SuccessProbability):
     """ContinuousBernoulli(probs=|logits=, lims): density C(λ)·λ^x·(1 − λ)^(1 − x) on [0, 1].
 
-    Parameters
-    ----------
-    probs : array or float, optional
-        λ in [0, 1].
-    logits : array or float, optional
-        log(λ / (1 − λ)) (real); give exactly one of ``probs`` and ``logits``.
-    lims : tuple of float, default (0.499, 0.501)
-        torch's interval around ½ where the formulas switch to a Taylor expansion.
+    {parameters}
 
     Examples
     --------
@@ -124,18 +115,23 @@ class ContinuousBernoulli(_SuccessProbability):
     Array([0.07641445,        inf], dtype=array_api_strict.float64)
     """
 
-    probs = Param(unit_interval, alternative=True)
-    logits = Param(real, alternative=True)
-    lims = Option((0.499, 0.501))
+    probs = Param(unit_interval, alternative=True, doc="λ in [0, 1].")
+    logits = Param(
+        real,
+        alternative=True,
+        doc="log(λ / (1 − λ)) (real); give exactly one of ``probs`` and ``logits``.",
+    )
+    lims = Option(
+        (0.499, 0.501),
+        doc="torch's interval around ½ where the formulas switch to a Taylor expansion.",
+        kind="tuple of float, default (0.499, 0.501)",
+    )
 
 
 class Poisson(Distribution):
     """Poisson(rate): P(X = k) = rate^k·exp(−rate) / k!.
 
-    Parameters
-    ----------
-    rate : array or float
-        Mean (≥ 0).
+    {parameters}
 
     Examples
     --------
@@ -145,4 +141,4 @@ class Poisson(Distribution):
     Array([0.        , 0.30685282], dtype=array_api_strict.float64)
     """
 
-    rate = Param(nonnegative)
+    rate = Param(nonnegative, doc="Mean (≥ 0).")

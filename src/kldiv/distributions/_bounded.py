@@ -25,15 +25,7 @@ from ._expectations import (
     gamma_cross_entropy,
     gaussian_cross_entropy,
 )
-from ._families import (
-    Beta,
-    Exponential,
-    Gamma,
-    Gumbel,
-    Normal,
-    Pareto,
-    Uniform,
-)
+from ._families import Beta, Exponential, Gamma, Gumbel, Normal, Pareto, Uniform
 from ._registry import register_infinite, register_kl
 
 __all__: list[str] = []
@@ -185,13 +177,6 @@ def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Array:
 # -- Pareto -------------------------------------------------------------------------------------
 
 
-def _pareto_moments(xp: Namespace, scale: Array, alpha: Array) -> tuple[Array, Array, Array]:
-    """(-H, E[log x], E[x]) of Pareto(scale, alpha); the mean is for alpha > 1."""
-    negative_entropy = xp.log(alpha / scale) - 1.0 / alpha - 1.0
-    mean = alpha * scale / (alpha - 1)
-    return negative_entropy, xp.log(scale) + 1.0 / alpha, mean
-
-
 @register_kl(Pareto, Pareto)
 def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Array:
     """α_q log(s_p / s_q) + (r - 1 - log r), r = α_q / α_p; +inf where s_p < s_q."""
@@ -202,30 +187,31 @@ def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Array:
     return where_inf(xp, scale_p < scale_q, divergence)
 
 
-def _alpha_with_moments(p: Pareto, minimum_alpha: float) -> tuple[Array, Array]:
-    """(where the needed moments are infinite, alpha made safe there)."""
+def _pareto_moments(p: Pareto, minimum_alpha: float) -> tuple[Array, Array, Array, Array, Array]:
+    """(infinite, alpha, -H, E[log x], E[x]) of ``p``: ``infinite`` where alpha <= minimum_alpha
+    (the moments a cross-entropy needs diverge), alpha made safe there for the others."""
+    xp = p.xp
     infinite = p.alpha <= minimum_alpha
-    return infinite, replace_where(p.xp, infinite, minimum_alpha + 1.0, p.alpha)
+    alpha = replace_where(xp, infinite, minimum_alpha + 1.0, p.alpha)
+    negative_entropy = xp.log(alpha / p.scale) - 1.0 / alpha - 1.0
+    mean = alpha * p.scale / (alpha - 1)
+    return infinite, alpha, negative_entropy, xp.log(p.scale) + 1.0 / alpha, mean
 
 
 @register_kl(Pareto, Exponential)
 def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Array:
     """-H(p) + λ E[x] - log λ; +inf for alpha <= 1 (infinite mean)."""
     xp = p.xp
-    infinite, alpha = _alpha_with_moments(p, 1.0)
-    scale, rate = p.scale, q.rate
-    negative_entropy, _, mean = _pareto_moments(xp, scale, alpha)
-    return where_inf(xp, infinite, negative_entropy + exponential_cross_entropy(xp, mean, rate))
+    infinite, _, negative_entropy, _, mean = _pareto_moments(p, 1.0)
+    return where_inf(xp, infinite, negative_entropy + exponential_cross_entropy(xp, mean, q.rate))
 
 
 @register_kl(Pareto, Gamma)
 def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Array:
     """-H(p) + E_p[-log Gamma]; +inf for alpha <= 1 (infinite mean)."""
     xp = p.xp
-    infinite, alpha = _alpha_with_moments(p, 1.0)
-    scale, shape, rate = p.scale, q.concentration, q.rate
-    negative_entropy, mean_log, mean = _pareto_moments(xp, scale, alpha)
-    cross = gamma_cross_entropy(xp, mean, mean_log, shape, rate)
+    infinite, _, negative_entropy, mean_log, mean = _pareto_moments(p, 1.0)
+    cross = gamma_cross_entropy(xp, mean, mean_log, q.concentration, q.rate)
     return where_inf(xp, infinite, negative_entropy + cross)
 
 
@@ -233,11 +219,9 @@ def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Array:
 def _kl_pareto_normal(p: Pareto, q: Normal) -> Array:
     """-H(p) + E_p[-log Normal]; +inf for alpha <= 2 (infinite variance)."""
     xp = p.xp
-    infinite, alpha = _alpha_with_moments(p, 2.0)
-    scale, loc, sd = p.scale, q.loc, q.scale
-    negative_entropy, _, mean = _pareto_moments(xp, scale, alpha)
-    variance = scale**2 * alpha / ((alpha - 1) ** 2 * (alpha - 2))
-    cross = gaussian_cross_entropy(xp, mean, variance, loc, sd)
+    infinite, alpha, negative_entropy, _, mean = _pareto_moments(p, 2.0)
+    variance = p.scale**2 * alpha / ((alpha - 1) ** 2 * (alpha - 2))
+    cross = gaussian_cross_entropy(xp, mean, variance, q.loc, q.scale)
     return where_inf(xp, infinite, negative_entropy + cross)
 
 

@@ -32,12 +32,7 @@ __all__ = [
 class Normal(Distribution):
     """Normal(loc, scale): density exp(−(x − loc)²/(2·scale²)) / (scale·√(2π)).
 
-    Parameters
-    ----------
-    loc : array or float
-        Mean (real).
-    scale : array or float
-        Standard deviation (> 0).
+    {parameters}
 
     Examples
     --------
@@ -47,19 +42,14 @@ class Normal(Distribution):
     Array(0.5, dtype=array_api_strict.float64)
     """
 
-    loc = Param(real)
-    scale = Param(positive)
+    loc = Param(real, doc="Mean (real).")
+    scale = Param(positive, doc="Standard deviation (> 0).")
 
 
 class LogNormal(Distribution):
     """LogNormal(loc, scale): exp(X) for X ~ Normal(loc, scale).
 
-    Parameters
-    ----------
-    loc : array or float
-        Mean of log x (real).
-    scale : array or float
-        Standard deviation of log x (> 0).
+    {parameters}
 
     Examples
     --------
@@ -69,19 +59,14 @@ class LogNormal(Distribution):
     Array(0.5, dtype=array_api_strict.float64)
     """
 
-    loc = Param(real)
-    scale = Param(positive)
+    loc = Param(real, doc="Mean of log x (real).")
+    scale = Param(positive, doc="Standard deviation of log x (> 0).")
 
 
 class Laplace(Distribution):
-    """Laplace(loc, scale): density exp(−|x − loc|/scale) / (2·scale).
+    """Laplace(loc, scale): density ``exp(−|x − loc|/scale) / (2·scale)``.
 
-    Parameters
-    ----------
-    loc : array or float
-        Location (real).
-    scale : array or float
-        Scale (> 0).
+    {parameters}
 
     Examples
     --------
@@ -91,19 +76,14 @@ class Laplace(Distribution):
     Array(0.36787944, dtype=array_api_strict.float64)
     """
 
-    loc = Param(real)
-    scale = Param(positive)
+    loc = Param(real, doc="Location (real).")
+    scale = Param(positive, doc="Scale (> 0).")
 
 
 class Cauchy(Distribution):
     """Cauchy(loc, scale): density 1 / (π·scale·(1 + ((x − loc)/scale)²)).
 
-    Parameters
-    ----------
-    loc : array or float
-        Median (real).
-    scale : array or float
-        Half width at half maximum (> 0).
+    {parameters}
 
     Examples
     --------
@@ -113,19 +93,14 @@ class Cauchy(Distribution):
     Array(0.69314718, dtype=array_api_strict.float64)
     """
 
-    loc = Param(real)
-    scale = Param(positive)
+    loc = Param(real, doc="Median (real).")
+    scale = Param(positive, doc="Half width at half maximum (> 0).")
 
 
 class Gumbel(Distribution):
     """Gumbel(loc, scale): density exp(−(z + e^(−z))) / scale, z = (x − loc)/scale.
 
-    Parameters
-    ----------
-    loc : array or float
-        Mode (real).
-    scale : array or float
-        Scale (> 0).
+    {parameters}
 
     Examples
     --------
@@ -135,17 +110,14 @@ class Gumbel(Distribution):
     Array(0., dtype=array_api_strict.float64)
     """
 
-    loc = Param(real)
-    scale = Param(positive)
+    loc = Param(real, doc="Mode (real).")
+    scale = Param(positive, doc="Scale (> 0).")
 
 
 class HalfNormal(Distribution):
-    """HalfNormal(scale): |X| for X ~ Normal(0, scale).
+    """HalfNormal(scale): ``|X|`` for X ~ Normal(0, scale).
 
-    Parameters
-    ----------
-    scale : array or float
-        Scale of the underlying normal (> 0).
+    {parameters}
 
     Examples
     --------
@@ -155,16 +127,13 @@ class HalfNormal(Distribution):
     Array(0.31814718, dtype=array_api_strict.float64)
     """
 
-    scale = Param(positive)
+    scale = Param(positive, doc="Scale of the underlying normal (> 0).")
 
 
 class Exponential(Distribution):
     """Exponential(rate): density rate·exp(−rate·x) on x ≥ 0.
 
-    Parameters
-    ----------
-    rate : array or float
-        Rate, 1 / mean (> 0).
+    {parameters}
 
     Examples
     --------
@@ -174,18 +143,13 @@ class Exponential(Distribution):
     Array(0.30685282, dtype=array_api_strict.float64)
     """
 
-    rate = Param(positive)
+    rate = Param(positive, doc="Rate, 1 / mean (> 0).")
 
 
 class Gamma(Distribution):
     """Gamma(concentration, rate): density ∝ x^(concentration − 1)·exp(−rate·x) on x > 0.
 
-    Parameters
-    ----------
-    concentration : array or float
-        Shape α (> 0).
-    rate : array or float
-        Rate β (> 0).
+    {parameters}
 
     Examples
     --------
@@ -195,17 +159,14 @@ class Gamma(Distribution):
     Array([0.61370564, 0.1909213 ], dtype=array_api_strict.float64)
     """
 
-    concentration = Param(positive)
-    rate = Param(positive)
+    concentration = Param(positive, doc="Shape α (> 0).")
+    rate = Param(positive, doc="Rate β (> 0).")
 
 
 class Chi2(Gamma):
     """Chi2(df) = Gamma(df/2, 1/2); a :class:`Gamma` subclass as in torch, so Gamma pairs apply.
 
-    Parameters
-    ----------
-    df : array or float
-        Degrees of freedom (> 0).
+    {parameters}
 
     Examples
     --------
@@ -215,7 +176,7 @@ class Chi2(Gamma):
     Array(0., dtype=array_api_strict.float64)
     """
 
-    df = Param(positive)
+    df = Param(positive, doc="Degrees of freedom (> 0).")
 
     def _derive(self, name: str) -> Array:
         if name == "concentration":
@@ -228,12 +189,7 @@ class Chi2(Gamma):
 class Beta(Distribution):
     """Beta(concentration1, concentration0): density ∝ x^(c1 − 1)·(1 − x)^(c0 − 1) on [0, 1].
 
-    Parameters
-    ----------
-    concentration1 : array or float
-        α, the exponent of x (> 0).
-    concentration0 : array or float
-        β, the exponent of 1 − x (> 0).
+    {parameters}
 
     Examples
     --------
@@ -243,19 +199,14 @@ class Beta(Distribution):
     Array(0.1250928, dtype=array_api_strict.float64)
     """
 
-    concentration1 = Param(positive)
-    concentration0 = Param(positive)
+    concentration1 = Param(positive, doc="α, the exponent of x (> 0).")
+    concentration0 = Param(positive, doc="β, the exponent of 1 − x (> 0).")
 
 
 class Kumaraswamy(Distribution):
     """Kumaraswamy(concentration1, concentration0): density a·b·x^(a−1)·(1 − x^a)^(b−1) on [0, 1].
 
-    Parameters
-    ----------
-    concentration1 : array or float
-        a (> 0).
-    concentration0 : array or float
-        b (> 0).
+    {parameters}
 
     Examples
     --------
@@ -265,19 +216,14 @@ class Kumaraswamy(Distribution):
     Array(0., dtype=array_api_strict.float64)
     """
 
-    concentration1 = Param(positive)
-    concentration0 = Param(positive)
+    concentration1 = Param(positive, doc="a (> 0).")
+    concentration0 = Param(positive, doc="b (> 0).")
 
 
 class Pareto(Distribution):
     """Pareto(scale, alpha): density alpha·scale^alpha / x^(alpha + 1) on x ≥ scale.
 
-    Parameters
-    ----------
-    scale : array or float
-        Lower end of the support (> 0).
-    alpha : array or float
-        Tail index (> 0).
+    {parameters}
 
     Examples
     --------
@@ -287,19 +233,14 @@ class Pareto(Distribution):
     Array([ 0., inf], dtype=array_api_strict.float64)
     """
 
-    scale = Param(positive)
-    alpha = Param(positive)
+    scale = Param(positive, doc="Lower end of the support (> 0).")
+    alpha = Param(positive, doc="Tail index (> 0).")
 
 
 class Uniform(Distribution):
     """Uniform(low, high): density 1 / (high − low) on [low, high).
 
-    Parameters
-    ----------
-    low : array or float
-        Lower end (real).
-    high : array or float
-        Upper end (> low).
+    {parameters}
 
     Examples
     --------
@@ -309,19 +250,14 @@ class Uniform(Distribution):
     Array(0.69314718, dtype=array_api_strict.float64)
     """
 
-    low = Param(real)
-    high = Param(greater_than("low"))
+    low = Param(real, doc="Lower end (real).")
+    high = Param(greater_than("low"), doc="Upper end (> low).")
 
 
 class Weibull(Distribution):
     """Weibull(scale, concentration): density (k/λ)(x/λ)^(k−1)·exp(−(x/λ)^k) on x ≥ 0.
 
-    Parameters
-    ----------
-    scale : array or float
-        λ (> 0).
-    concentration : array or float
-        k (> 0).
+    {parameters}
 
     Examples
     --------
@@ -331,19 +267,14 @@ class Weibull(Distribution):
     Array(0.19314718, dtype=array_api_strict.float64)
     """
 
-    scale = Param(positive)
-    concentration = Param(positive)
+    scale = Param(positive, doc="λ (> 0).")
+    concentration = Param(positive, doc="k (> 0).")
 
 
 class VonMises(Distribution):
     """VonMises(loc, concentration): density exp(κ·cos(x − loc)) / (2π·I₀(κ)) on the circle.
 
-    Parameters
-    ----------
-    loc : array or float
-        Mean direction (real, radians).
-    concentration : array or float
-        κ (> 0).
+    {parameters}
 
     Examples
     --------
@@ -353,5 +284,5 @@ class VonMises(Distribution):
     Array(0., dtype=array_api_strict.float64)
     """
 
-    loc = Param(real)
-    concentration = Param(positive)
+    loc = Param(real, doc="Mean direction (real, radians).")
+    concentration = Param(positive, doc="κ (> 0).")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._docs import filled
 from ._base import Distribution, Param
-from ._from_torch import convert
+from ._from_torch import convert, converter_raises
 
 __all__ = ["from_numpyro", "is_numpyro_distribution"]
 
@@ -31,6 +32,7 @@ def _family_and_alternative(class_name: str) -> tuple[str, str | None]:
     return class_name, "scale_tril" if class_name == "MultivariateNormal" else None
 
 
+@filled(raises=converter_raises("NumPyro", "numpyro.distributions"))
 def from_numpyro(dist: Any) -> Distribution:
     """The kldiv family equal to a ``numpyro.distributions`` object, sharing its arrays.
 
@@ -48,12 +50,7 @@ def from_numpyro(dist: Any) -> Distribution:
         holds JAX arrays; NumPy ones are converted); value checks follow the NumPyro object's
         ``validate_args``.
 
-    Raises
-    ------
-    NotImplementedError
-        For a NumPyro family kldiv does not have (the message names it).
-    TypeError
-        When ``dist`` is not a ``numpyro.distributions`` object.
+    {raises}
 
     Examples
     --------
@@ -63,15 +60,11 @@ def from_numpyro(dist: Any) -> Distribution:
     >>> float(kl_divergence(p, from_numpyro(nd.Normal(1.0, 1.0))))
     0.5
     """
-    if not is_numpyro_distribution(dist):
-        raise TypeError(
-            f"dist must be a numpyro.distributions object, got {type(dist).__module__}."
-            f"{type(dist).__name__}"
-        )
     name, alternative = _family_and_alternative(type(dist).__name__)
     return convert(
         dist,
         "numpyro.distributions",
+        is_numpyro_distribution(dist),
         name,
         lambda family: _parameters(dist, family, alternative),
         from_numpyro,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._docs import filled
 from ._base import Distribution, Option, Param
 
-__all__ = ["convert", "from_torch", "is_torch_distribution", "kldiv_family"]
+__all__ = ["convert", "converter_raises", "from_torch", "is_torch_distribution", "kldiv_family"]
 
 
 def is_torch_distribution(value: Any) -> bool:
@@ -77,6 +78,17 @@ def _parameters(dist: Any, family: type[Distribution]) -> dict[str, Any]:
     return arguments
 
 
+def converter_raises(library: str, module: str) -> str:
+    """The numpydoc Raises section of a converter from ``library``'s ``module`` objects."""
+    return f"""Raises
+------
+NotImplementedError
+    For a {library} family kldiv does not have (the message names it).
+TypeError
+    When ``dist`` is not a ``{module}`` object."""
+
+
+@filled(raises=converter_raises("torch", "torch.distributions"))
 def from_torch(dist: Any) -> Distribution:
     """The kldiv family equal to a ``torch.distributions`` object, sharing its tensors.
 
@@ -95,12 +107,7 @@ def from_torch(dist: Any) -> Distribution:
         categorical families normalise ``probs``, as torch does). Value checks follow the torch
         object's ``validate_args``.
 
-    Raises
-    ------
-    NotImplementedError
-        For a torch family kldiv does not have (the message names it).
-    TypeError
-        When ``dist`` is not a ``torch.distributions`` object.
+    {raises}
 
     Examples
     --------
@@ -109,14 +116,10 @@ def from_torch(dist: Any) -> Distribution:
     >>> from_torch(torch.distributions.Normal(torch.tensor([0.0, 1.0]), 2.0)).batch_shape
     (2,)
     """
-    if not is_torch_distribution(dist):
-        raise TypeError(
-            f"dist must be a torch.distributions object, got {type(dist).__module__}."
-            f"{type(dist).__name__}"
-        )
     return convert(
         dist,
         "torch.distributions",
+        is_torch_distribution(dist),
         type(dist).__name__,
         lambda family: _parameters(dist, family),
         from_torch,
@@ -126,16 +129,23 @@ def from_torch(dist: Any) -> Distribution:
 def convert(
     dist: Any,
     library: str,
+    of_library: bool,
     name: str,
     arguments: Callable[[type[Distribution]], dict[str, Any]],
     recurse: Callable[[Any], Distribution],
 ) -> Distribution:
-    """``dist``, an object of ``library``'s distributions, as the kldiv family ``name``.
+    """``dist``, an object of ``library``'s distributions (``of_library``), as the kldiv family
+    ``name``.
 
     ``arguments(family)`` reads the family's constructor arguments from ``dist``; an
     ``Independent`` converts its base with ``recurse``. Value checks follow ``dist``'s
-    ``validate_args``; a family kldiv lacks is a ``NotImplementedError`` naming it.
+    ``validate_args``; a family kldiv lacks is a ``NotImplementedError`` naming it, an object
+    of another library a ``TypeError``.
     """
+    if not of_library:
+        raise TypeError(
+            f"dist must be a {library} object, got {type(dist).__module__}.{type(dist).__name__}"
+        )
     validate_args = getattr(dist, "_validate_args", None)
     if name == "Independent":
         base = recurse(dist.base_dist)

@@ -26,16 +26,7 @@ from ._expectations import (
     gamma_negative_entropy,
     gaussian_cross_entropy,
 )
-from ._families import (
-    Beta,
-    Exponential,
-    Gamma,
-    Gumbel,
-    Normal,
-    Pareto,
-    Uniform,
-    Weibull,
-)
+from ._families import Beta, Exponential, Gamma, Gumbel, Normal, Pareto, Uniform, Weibull
 from ._multivariate import Dirichlet
 from ._registry import check_event_shapes, register_infinite, register_kl
 

@@ -15,9 +15,9 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
 
+from .._docs import with_parameter_docs
 from .._metric_state import RowStep, batch_rows
 from .._rows import js_rows, kl_rows
-from ..metrics import with_parameter_docs
 
 _METRIC_OPTIONS = """**kwargs
     torchmetrics' :class:`~torchmetrics.Metric` options (``sync_on_compute``, ...)."""

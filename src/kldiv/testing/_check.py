@@ -25,8 +25,17 @@ RANDOM_CASES = 8
 class CheckRow:
     """One case on one backend in one dtype: ``status`` is 'ok', 'differs' or 'raises'.
 
-    ``max_error`` is the largest absolute difference from kldiv (inf where a value is
-    non-finite on one side only); ``message`` says what differs.
+    Attributes
+    ----------
+    case, backend, dtype : str
+        Where it ran.
+    status : str
+        'ok', 'differs' or 'raises'.
+    max_error : float
+        The largest absolute difference from kldiv (inf where a value is non-finite on one
+        side only).
+    message : str
+        What differs.
 
     Examples
     --------
@@ -47,6 +56,13 @@ class CheckReport:
     """The table of :func:`check`: one :class:`CheckRow` per case × backend × dtype.
 
     ``str(report)`` is a readable table; ``report.failures`` the rows that did not pass.
+
+    Attributes
+    ----------
+    like : str
+        The kldiv function compared with.
+    rows : list of CheckRow
+        One per case × backend × dtype.
 
     Examples
     --------
@@ -90,6 +106,13 @@ class CheckReport:
 
 class CheckFailure(AssertionError):
     """Raised by :func:`check`; ``report`` holds the whole :class:`CheckReport`.
+
+    Parameters
+    ----------
+    message : str
+        The first difference, as a sentence.
+    report : CheckReport
+        Every row of the check.
 
     Examples
     --------

@@ -1,0 +1,106 @@
+"""Docstring text that several public objects share, written once and filled in where it is used.
+
+A docstring names a shared piece by a line holding only ``{name}``; :func:`fill_doc` replaces
+that line by the piece, indented as the line, so the rendered ``__doc__`` (``help()``, Sphinx,
+doctests) is a complete numpydoc docstring. :func:`parameters_section` builds a numpydoc
+Parameters section from entries. :data:`ROW_DIVERGENCE` holds the entries of the row
+divergences (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``),
+:data:`METRIC` those of the metric classes' constructors (:func:`with_parameter_docs`).
+
+>>> print(fill_doc("Title.\\n\\n    {parameters}\\n", parameters=parameters_section(["x : int"])))
+Title.
+<BLANKLINE>
+    Parameters
+    ----------
+    x : int
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+__all__ = [
+    "METRIC",
+    "METRIC_PARAMETERS",
+    "ROW_DIVERGENCE",
+    "fill_doc",
+    "filled",
+    "parameters_section",
+    "with_parameter_docs",
+]
+
+Documented = TypeVar("Documented")
+
+_PLACEHOLDER = re.compile(r"^([ \t]*)\{(\w+)\}[ \t]*$", re.MULTILINE)
+
+#: The numpydoc entries of the metric classes' constructor parameters.
+METRIC = {
+    "log_prob": """log_prob : bool, optional
+    The inputs are log-probabilities (used as they are); otherwise probabilities, each row
+    renormalised.""",
+    "reduction": """reduction : {'mean', 'sum', 'none', None}, optional
+    What ``compute()`` returns: the mean over every row seen, their sum, or the rows.""",
+    "axis": """axis : int, optional
+    The axis holding each distribution; every other axis is a batch axis.""",
+    "validate_args": """validate_args : bool or None, optional
+    Check values (negative probabilities) on each update; None: the global setting
+    (:func:`kldiv.set_validate_args`), else True. Value checks are skipped on lazy arrays.""",
+}
+
+#: The parameters of the metric classes of :mod:`kldiv.metrics`, in their order.
+METRIC_PARAMETERS = ("log_prob", "reduction", "axis", "validate_args")
+
+#: The numpydoc entries of the row divergences' shared parameters.
+ROW_DIVERGENCE = {
+    "p_q": """p, q : array
+    Probabilities (any scale: each row is renormalised), or log-probabilities with
+    ``log_prob``; broadcast together.""",
+    "log_prob": """log_prob : bool, optional
+    Take ``p`` and ``q`` as log-probabilities, used as they are.""",
+    "reduction": """reduction : {'mean', 'sum', 'none', None}, optional
+    Over the rows: their mean, their sum, or one value per row.""",
+    "axis": """axis : int, optional
+    The distribution axis.""",
+    "validate_args": """validate_args : bool, optional
+    Check the values (``ValueError`` naming the argument); default off.""",
+    "base": """base : float, optional
+    The logarithm's base (None: nats).""",
+}
+
+
+def fill_doc(docstring: str, **pieces: str) -> str:
+    """``docstring`` with every line ``{name}`` replaced by ``pieces[name]``, indented as it."""
+
+    def piece(match: re.Match[str]) -> str:
+        indent, name = match.groups()
+        if name not in pieces:
+            return match.group(0)
+        return textwrap.indent(pieces[name], indent, lambda line: bool(line.strip()))
+
+    return _PLACEHOLDER.sub(piece, docstring)
+
+
+def parameters_section(entries: Iterable[str]) -> str:
+    """A numpydoc Parameters section of ``entries`` (each ``name : type`` and its description)."""
+    return "\n".join(["Parameters", "----------", *entries])
+
+
+def filled(**pieces: str) -> Callable[[Documented], Documented]:
+    """A decorator: :func:`fill_doc` of the function's or class's docstring with ``pieces``."""
+
+    def decorate(documented_object: Any) -> Any:
+        documented_object.__doc__ = fill_doc(documented_object.__doc__ or "", **pieces)
+        return documented_object
+
+    return decorate
+
+
+def with_parameter_docs(*names: str, extra: str = "") -> Callable[[type], type]:
+    """A class decorator: the line ``{parameters}`` of the docstring becomes a numpydoc
+    Parameters section of ``METRIC[name]`` for each of ``names``, then ``extra``."""
+    entries = [METRIC[name] for name in names] + ([extra] if extra else [])
+    return filled(parameters=parameters_section(entries))
