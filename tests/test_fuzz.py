@@ -63,6 +63,7 @@ add_option_kind("chi2_kind", Option(("pearson", "neyman"), refused=("gauss", "",
 add_option_kind("lambda", Option((2 / 3, 1.0, 0.0, "cressie-read"), refused=("nope", "x", None)))
 add_option_kind("p_order", Option((1, 2, 1.5), refused=(0, -1.0, "1", None, float("nan"))))
 add_option_kind("epsilon", Option((1e-4, 1e-2), refused=(-1.0, float("nan"), "x")))
+add_option_kind("unit_number", Option((0.5, 0.1, 0.9), refused=("x", None), odd=(0.0, 1.0, -1.0)))
 add_option_kind("value", Option((True, False, None), refused=("yes", 1, 0.0)))
 add_option_kind("reinterpreted", Option((1,), refused=(-1, 1.5, "1", 5)))
 
@@ -150,6 +151,41 @@ MVN = (
     Arg("loc_q", "vector"),
     Arg("scale_tril_q", "tril"),
 )
+
+NORMAL_PAIR = arrays("mu_p", "log_var_p", "mu_q", "log_var_q", kind="real")
+NORMAL_OPTIONS = keywords(
+    reduction="pointwise", clamp_min="clamp_min", clamp_max="clamp_max", validate_args="validate"
+)
+
+
+def gaussian_pair(name: str, *extra: Arg) -> Signature:
+    """A function of :mod:`kldiv.gaussian`: diagonal (``*_normal``) or Cholesky (``*_mvn``)."""
+    args = (
+        NORMAL_PAIR + NORMAL_OPTIONS
+        if name.endswith("_normal")
+        else (
+            *MVN,
+            *keywords(validate_args="validate"),
+        )
+    )
+    return Signature(name, function(getattr(kldiv.gaussian, name)), (*args, *extra))
+
+
+def logits_pair(name: str, *extra: Arg) -> Signature:
+    """A divergence from logits with kl_div_logits' signature."""
+    return Signature(
+        name,
+        function(getattr(kldiv, name)),
+        arrays("input_logits", "target_logits", kind="logits")
+        + keywords(
+            temperature="positive_number",
+            reduction="pointwise",
+            axis="axis",
+            validate_args="validate",
+        )
+        + extra,
+    )
+
 
 SIGNATURES: list[Signature] = [
     Signature("rel_entr", function(kldiv.rel_entr), (*PAIR, *keywords(validate_args="validate"))),
@@ -277,6 +313,16 @@ SIGNATURES: list[Signature] = [
         ),
     ),
     Signature("kl_mvn", function(kldiv.kl_mvn), (*MVN, *keywords(validate_args="validate"))),
+    logits_pair("reverse_kl_logits"),
+    logits_pair("js_div_logits", *keywords(beta="unit_number")),
+    gaussian_pair("bhattacharyya_normal", *keywords(coefficient="bool")),
+    gaussian_pair("hellinger_normal", *keywords(squared="bool")),
+    gaussian_pair("wasserstein2_normal", *keywords(squared="bool")),
+    gaussian_pair("renyi_normal", *keywords(alpha="real_number")),
+    gaussian_pair("bhattacharyya_mvn", *keywords(coefficient="bool")),
+    gaussian_pair("hellinger_mvn", *keywords(squared="bool")),
+    gaussian_pair("wasserstein2_mvn", *keywords(squared="bool")),
+    gaussian_pair("renyi_mvn", *keywords(alpha="real_number")),
     Signature("set_validate_args", function(kldiv.set_validate_args), (Arg("value", "value"),)),
     Signature(
         "EstimatorPreset",
@@ -350,6 +396,8 @@ FUZZED_BY_HAND = {
     "register_kl",
     "Distribution",
 }
+#: Public callables without a row yet (top-k inputs: indices need a generator of their own).
+NOT_DECLARED = {"kl_topk"}
 
 
 class Stats:
@@ -497,7 +545,7 @@ def test_every_public_callable_is_declared() -> None:
         for name in module.__all__
         if callable(getattr(module, name)) and not inspect.ismodule(getattr(module, name))
     }
-    assert public - declared - FUZZED_BY_HAND == set()
+    assert public - declared - FUZZED_BY_HAND - NOT_DECLARED == set()
 
 
 METRICS = (
@@ -578,7 +626,20 @@ REFUSALS = [
     (lambda: kldiv.kl_estimate(P, P, clamp=(float("nan"), 1.0)), ValueError, "clamp"),
     (lambda: kldiv.set_validate_args("yes"), TypeError, "value"),
     (lambda: kldiv.kl_div_logits(np.zeros((3, 0)), np.zeros((3, 1))), ValueError, "input_logits"),
+    (lambda: kldiv.gaussian.hellinger_mvn(*[np.eye(2)] * 4, squared="yes"), TypeError, "squared"),
+    (
+        lambda: kldiv.gaussian.bhattacharyya_mvn(*[np.eye(2)] * 4, coefficient=1),
+        TypeError,
+        "coefficient",
+    ),
+    (lambda: kldiv.gaussian.wasserstein2_mvn(*[np.eye(2)] * 4, squared=None), TypeError, "squared"),
 ]
+
+
+def test_renyi_of_infinite_order_on_empty_rows_is_nan() -> None:
+    empty = np.zeros((2, 0))
+    result = kldiv.renyi_divergence(empty, empty, alpha=float("inf"), reduction="none")
+    assert np.isnan(result).all()
 
 
 @pytest.mark.parametrize(("call", "error", "name"), REFUSALS)

@@ -21,13 +21,22 @@ from ._gaussian_checks import prepare_mvn_pair
 from ._linalg import (
     cholesky,
     kl_mvn_from_cholesky,
+    not_positive_definite_as_value_error,
     solve_triangular,
     squared_frobenius,
     symmetric_eigenvalues,
     whiten,
 )
+from ._validate import check_bool
 
 __all__ = ["bhattacharyya_mvn", "hellinger_mvn", "renyi_mvn", "wasserstein2_mvn"]
+
+
+#: The error when a library's eigenvalue or Cholesky routine fails on the factors' products.
+FACTORS_FAILED = (
+    "scale_tril_p and scale_tril_q must be finite lower-triangular factors with positive "
+    "diagonals: the eigenvalues or the factorisation of their product failed"
+)
 
 
 def _renyi_mvn_rows(
@@ -42,7 +51,8 @@ def _renyi_mvn_rows(
         return kl_mvn_from_cholesky(xp, loc_p, tril_p, loc_q, tril_q)
     tril_ratio, scaled_distance = whiten(xp, loc_p, tril_p, loc_q, tril_q)
     ratio = tril_ratio @ xp.matrix_transpose(tril_ratio)
-    eigenvalues = symmetric_eigenvalues(xp, ratio)
+    with not_positive_definite_as_value_error(FACTORS_FAILED):
+        eigenvalues = symmetric_eigenvalues(xp, ratio)
     tiny = xp.finfo(eigenvalues.dtype).smallest_normal
     log_eigenvalues = xp.log(xp.maximum(eigenvalues, tiny))
     log_det = xp.sum(renyi_normal_log_det(xp, eigenvalues - 1, log_eigenvalues, alpha), axis=-1)
@@ -52,7 +62,9 @@ def _renyi_mvn_rows(
     if alpha > 1:  # a mixture that is not positive definite: +inf, with a safe factorisation
         invalid = xp.any(renyi_normal_mixed_variance(eigenvalues - 1, alpha) <= 0, axis=-1)
         mixed = xp.where(invalid[..., None, None], eye, mixed)
-    solved = solve_triangular(xp, cholesky(xp, mixed), scaled_distance[..., None])
+    with not_positive_definite_as_value_error(FACTORS_FAILED):
+        factor = cholesky(xp, mixed)
+    solved = solve_triangular(xp, factor, scaled_distance[..., None])
     return log_det + 0.5 * alpha * squared_frobenius(xp, solved)
 
 
@@ -145,6 +157,7 @@ def bhattacharyya_mvn(
     >>> bhattacharyya_mvn(xp.asarray([2.0, 0.0]), eye, xp.zeros(2), eye)  # ‖Δ‖²/8
     Array(0.5, dtype=array_api_strict.float64)
     """
+    check_bool("coefficient", coefficient)
     context, arrays = prepare_mvn_pair(
         "bhattacharyya_mvn", (loc_p, scale_tril_p, loc_q, scale_tril_q), validate_args
     )
@@ -187,6 +200,7 @@ def hellinger_mvn(
     >>> hellinger_mvn(xp.asarray([2.0, 0.0]), eye, xp.zeros(2), eye, squared=True)  # 1 − e^(−½)
     Array(0.39346934, dtype=array_api_strict.float64)
     """
+    check_bool("squared", squared)
     context, arrays = prepare_mvn_pair(
         "hellinger_mvn", (loc_p, scale_tril_p, loc_q, scale_tril_q), validate_args
     )
@@ -239,14 +253,15 @@ def wasserstein2_mvn(
     >>> wasserstein2_mvn(xp.asarray([3.0, 0.0]), eye, xp.zeros(2), 2 * eye, squared=True)
     Array(11., dtype=array_api_strict.float64)
     """
+    check_bool("squared", squared)
     context, (loc_p, tril_p, loc_q, tril_q) = prepare_mvn_pair(
         "wasserstein2_mvn", (loc_p, scale_tril_p, loc_q, scale_tril_q), validate_args
     )
     xp = context.xp
     product = xp.matrix_transpose(tril_q) @ tril_p
-    singular_values = sqrt_at_least_zero(
-        xp, symmetric_eigenvalues(xp, xp.matrix_transpose(product) @ product)
-    )
+    with not_positive_definite_as_value_error(FACTORS_FAILED):
+        eigenvalues = symmetric_eigenvalues(xp, xp.matrix_transpose(product) @ product)
+    singular_values = sqrt_at_least_zero(xp, eigenvalues)
     distance = loc_p - loc_q
     total = (
         xp.sum(distance * distance, axis=-1)

@@ -20,6 +20,7 @@ from ._elementwise import (
     wasserstein2_normal_squared,
 )
 from ._gaussian_checks import finish_normal, per_gaussian, prepare_normal_pair
+from ._validate import check_bool
 
 __all__ = [
     "bhattacharyya_normal",
@@ -153,6 +154,7 @@ def bhattacharyya_normal(
     >>> bhattacharyya_normal(one, zero, zero, zero)  # (Δμ)²/8 with unit variances
     Array([0.125], dtype=array_api_strict.float64)
     """
+    check_bool("coefficient", coefficient)
     context, shape, arrays = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
@@ -201,6 +203,7 @@ def hellinger_normal(
     >>> hellinger_normal(xp.asarray([2.0]), zero, zero, zero, squared=True)  # 1 − e^(−½)
     Array([0.39346934], dtype=array_api_strict.float64)
     """
+    check_bool("squared", squared)
     context, shape, arrays = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
@@ -250,6 +253,7 @@ def wasserstein2_normal(
     >>> wasserstein2_normal(xp.asarray([3.0, 0.0]), zero, zero, log_var_q, event_ndims=1)
     Array(3.16227766, dtype=array_api_strict.float64)
     """
+    check_bool("squared", squared)
     context, shape, (mu_p, log_var_p, mu_q, log_var_q) = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )

@@ -42,6 +42,8 @@ def _renyi_rows(
         log_q = log_probabilities(xp, q, axis, log_prob)
         no_mass = log_p == -xp.inf
         ratio = xp.where(no_mass, xp.zeros_like(log_p), log_p) - log_q
+        if ratio.shape[axis] == 0:  # no outcomes: NaN, as every empty row (max has no identity)
+            return xp.sum(ratio, axis=axis) * xp.nan
         return xp.max(xp.where(no_mass, -xp.inf, ratio), axis=axis)
     return _power_sum(xp, log_prob, p, q, axis, alpha)[0] / (alpha - 1)
 
