@@ -73,12 +73,15 @@ ROW_DIVERGENCE = {
 
 
 def fill_doc(docstring: str, **pieces: str) -> str:
-    """``docstring`` with every line ``{name}`` replaced by ``pieces[name]``, indented as it."""
+    """``docstring`` with every line ``{name}`` replaced by ``pieces[name]``, indented as it
+    (a ``ValueError`` for a placeholder without a piece, so none reaches a rendered page)."""
 
     def piece(match: re.Match[str]) -> str:
         indent, name = match.groups()
         if name not in pieces:
-            return match.group(0)
+            raise ValueError(
+                f"docstring placeholder {{{name}}} has no text; known: {sorted(pieces)}"
+            )
         return textwrap.indent(pieces[name], indent, lambda line: bool(line.strip()))
 
     return _PLACEHOLDER.sub(piece, docstring)

@@ -246,9 +246,7 @@ def kl_divergence(
     inputs are log-probabilities, used as they are. 'mean' averages over every row, 'sum' adds
     them, 'none'/None returns one value per row. Any batch rank; batch axes broadcast.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
@@ -376,9 +374,7 @@ def js_divergence(
     :func:`kl_divergence`; with ``log_prob`` M is ``logaddexp(p, q) - log 2``, in the input's
     precision (torchmetrics subtracts a float32 log 2).
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
     base : float, optional
         The logarithm's base (None: natural logarithm, nats).
 
@@ -456,9 +452,7 @@ def jeffreys(
 
     Arguments as in :func:`kl_divergence`.
 
-    Parameters
-    ----------
-    {row_arguments}
+    {parameters}
 
     Returns
     -------
