@@ -42,11 +42,12 @@ class _RecordingModule(types.ModuleType):
     """A module class that records the names kldiv's code reads from it."""
 
     def __getattribute__(self, name: str) -> Any:
+        value = types.ModuleType.__getattribute__(self, name)  # a probe that fails: not recorded
         public = not name.startswith("__") or name == "__array_namespace_info__"
         if public and _from_kldiv(sys._getframe(1)):
             prefix = types.ModuleType.__getattribute__(self, "_surface_prefix")
             RECORDED.add(prefix + name)
-        return types.ModuleType.__getattribute__(self, name)
+        return value
 
 
 def _record(module: types.ModuleType, prefix: str) -> None:
