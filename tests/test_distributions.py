@@ -239,3 +239,10 @@ def test_mixed_libraries_are_a_type_error() -> None:
 
     with pytest.raises(TypeError, match="different libraries"):
         kd.kl_divergence(kd.Normal(xp.zeros(2), 1.0), kd.Normal(torch.zeros(2), 1.0))
+
+
+@pytest.mark.parametrize("name", ["probs", "logits"])
+@pytest.mark.parametrize("family", [kd.Categorical, kd.OneHotCategorical])
+def test_categories_without_any_category_are_refused_by_name(xp, family, name):
+    with pytest.raises(ValueError, match=f"{name} needs at least one category"):
+        family(**{name: xp.ones((4, 0))})

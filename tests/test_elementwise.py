@@ -140,3 +140,11 @@ def test_js_distance_jax_gradient_at_p_equal_q():
     q = jax.numpy.asarray([0.3, 0.7])
     gradient = jax.grad(lambda p: kldiv.js_distance(p, q))(jax.numpy.asarray([0.3, 0.7]))
     assert_close(gradient, jax.numpy.zeros(2))
+
+
+def test_logsumexp_of_an_empty_axis_is_minus_infinity(xp):
+    from kldiv._elementwise import logsumexp
+
+    empty = xp.ones((3, 0))
+    assert_close(logsumexp(xp, empty, axis=1), np.full(3, -np.inf))
+    assert_close(logsumexp(xp, empty, axis=1, keepdims=True), np.full((3, 1), -np.inf))

@@ -178,3 +178,12 @@ def test_device_is_kept(device: tuple[Any, Any]) -> None:
     assert_same_kind(kl_normal(mu, mu, mu, mu, reduction="sum"), xp, device=where)
     eye = xp.eye(3, dtype=xp.float64, device=where)
     assert_same_kind(kl_mvn(mu, eye, mu, 2 * eye), xp, dtype=xp.float64, device=where)
+
+
+def test_infinite_clamps_give_nan_without_a_warning():
+    zeros = np.zeros(3)
+    with np.errstate(all="raise"):
+        values = kl_normal(zeros, zeros, zeros, zeros, clamp_min=np.inf, clamp_max=np.inf)
+        standard = kl_standard_normal(zeros, zeros, clamp_min=np.inf, clamp_max=np.inf)
+    assert np.isnan(values).all()
+    assert np.isnan(standard).all()

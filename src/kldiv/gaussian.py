@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 
+@ignore_fp_warnings
 def kl_standard_normal(
     mu: Array,
     log_var: Array,
@@ -96,6 +97,7 @@ def kl_standard_normal(
     return finish_normal(context, per_gaussian(xp, terms, shape), reduction)
 
 
+@ignore_fp_warnings
 def kl_normal(
     mu_p: Array,
     log_var_p: Array,

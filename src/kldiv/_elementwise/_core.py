@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from array_api_compat import device
+
 from .._array import Array, Namespace
 
 __all__ = [
@@ -114,7 +116,13 @@ def sqrt_at_least_zero(xp: Namespace, x: Array) -> Array:
 
 
 def logsumexp(xp: Namespace, x: Array, axis: int, keepdims: bool = False) -> Array:
-    """``log(sum(exp(x), axis))`` without overflow; -inf for all -inf slices, +inf for any +inf."""
+    """``log(sum(exp(x), axis))`` without overflow; -inf for all -inf slices, +inf for any +inf,
+    -inf (the log of an empty sum) along an empty axis."""
+    if x.shape[axis] == 0:
+        shape = list(x.shape)
+        shape[axis] = 1
+        empty_sum = xp.full(tuple(shape), -xp.inf, dtype=x.dtype, device=device(x))
+        return empty_sum if keepdims else xp.squeeze(empty_sum, axis=axis)
     peak = xp.max(x, axis=axis, keepdims=True)
     safe_peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
     total = xp.sum(xp.exp(x - safe_peak), axis=axis, keepdims=True)

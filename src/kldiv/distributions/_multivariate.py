@@ -48,7 +48,11 @@ class _CategoryProbabilities(Distribution):
 
     def _finish(self) -> None:
         xp = self.xp
-        if "probs" in self._given_names():
+        name = self._given_names()[0]
+        if getattr(self, name).shape[-1] == 0:
+            shape = tuple(getattr(self, name).shape)
+            raise ValueError(f"{name} needs at least one category on its last axis, got {shape}")
+        if name == "probs":
             self._store(probs=self.probs / xp.sum(self.probs, axis=-1, keepdims=True))
         else:
             self._store(logits=log_softmax(xp, self.logits, axis=-1))
