@@ -86,7 +86,7 @@ def renyi_mvn(
 ) -> Array:
     """Rényi divergence of order α between N(loc_p, L_p L_pᵀ) and N(loc_q, L_q L_qᵀ), shape (...).
 
-    D_α = (α/2)·Δᵀ Σ_α⁻¹ Δ − log(|Σ_α| / (|Σ_p|^(1−α) |Σ_q|^α)) / (2(α − 1)), Δ = loc_p −
+    D_α = (α/2)·Δᵀ Σ_α⁻¹ Δ − log(det Σ_α / (det Σ_p^(1−α) det Σ_q^α)) / (2(α − 1)), Δ = loc_p −
     loc_q, Σ_α = α·Σ_q + (1 − α)·Σ_p. For α > 1 it is finite only where Σ_α is positive
     definite (every eigenvalue of Σ_q⁻¹Σ_p below α/(α − 1)); it is +inf elsewhere. α = 1 is
     the KL (:func:`kl_mvn`), the limit of both sides. The log-determinant part is the sum of
@@ -135,7 +135,7 @@ def bhattacharyya_mvn(
 ) -> Array:
     """Bhattacharyya distance D_B = −log BC between full-covariance Gaussians, or BC.
 
-    D_B = ⅛·Δᵀ Σ⁻¹ Δ + ½·log(|Σ| / √(|Σ_p||Σ_q|)), Σ = (Σ_p + Σ_q)/2: half the Rényi
+    D_B = ⅛·Δᵀ Σ⁻¹ Δ + ½·log(det Σ / √(det Σ_p · det Σ_q)), Σ = (Σ_p + Σ_q)/2: half the Rényi
     divergence of order ½ (:func:`renyi_mvn`); BC = exp(−D_B).
 
     Parameters

@@ -59,7 +59,7 @@ def kl_topk(
       stays exact for float32 and 16-bit logits down to ~1e-13 of the row's mass (below, or
       without float64 below ~ε of the compute dtype, it is 0 and the row +inf where t_r > 0).
       A teacher missing mass within the rounding of its log-probabilities
-      (2ε(1 + Σ t_i |log t_i|), ε of the compute dtype) counts as 0.
+      (``2ε(1 + Σ t_i |log t_i|)``, ε of the compute dtype) counts as 0.
     * ``'renormalize'``: both renormalised on the k indices, then their exact KL (the
       student's log-normaliser over the vocabulary is not even computed).
     * ``'ignore'``: Σ t_i log(t_i / s_i) over the k terms only (may be negative).
