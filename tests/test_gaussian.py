@@ -187,3 +187,9 @@ def test_infinite_clamps_give_nan_without_a_warning():
         standard = kl_standard_normal(zeros, zeros, clamp_min=np.inf, clamp_max=np.inf)
     assert np.isnan(values).all()
     assert np.isnan(standard).all()
+
+
+def test_kl_mvn_with_a_singular_factor_names_both_factors():
+    singular = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="scale_tril_p and scale_tril_q"):
+        kl_mvn(np.zeros(2), np.eye(2), np.zeros(2), singular)

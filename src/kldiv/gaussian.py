@@ -24,14 +24,20 @@ from ._gaussian_checks import (
     prepare_mvn_pair,
     prepare_normal_pair,
 )
-from ._gaussian_mvn import bhattacharyya_mvn, hellinger_mvn, renyi_mvn, wasserstein2_mvn
+from ._gaussian_mvn import (
+    FACTORS_FAILED,
+    bhattacharyya_mvn,
+    hellinger_mvn,
+    renyi_mvn,
+    wasserstein2_mvn,
+)
 from ._gaussian_normal import (
     bhattacharyya_normal,
     hellinger_normal,
     renyi_normal,
     wasserstein2_normal,
 )
-from ._linalg import kl_mvn_from_cholesky
+from ._linalg import kl_mvn_from_cholesky, not_positive_definite_as_value_error
 
 __all__ = [
     "bhattacharyya_mvn",
@@ -183,4 +189,5 @@ def kl_mvn(
     context, arrays = prepare_mvn_pair(
         "kl_mvn", (loc_p, scale_tril_p, loc_q, scale_tril_q), validate_args
     )
-    return context.finish(kl_mvn_from_cholesky(context.xp, *arrays))
+    with not_positive_definite_as_value_error(FACTORS_FAILED):  # a singular factor (NumPy)
+        return context.finish(kl_mvn_from_cholesky(context.xp, *arrays))
