@@ -4,8 +4,8 @@
   ``sync(timeout=SYNC_TIMEOUT_S)``, naming the missing rank (gloo's monitored barrier).
 - A rank killed before ``sync()``: the other raises a ``RuntimeError`` (the peer's connection
   closes, at the latest after the process group's ``GROUP_TIMEOUT_S``).
-- Ranks whose metrics differ (reduction, library, row shape) raise on every rank, naming each
-  rank's value; states of different dtypes are promoted, as ``merge`` does.
+- Ranks whose metrics differ (reduction, library, row shape, dtype) raise on every rank,
+  naming each rank's value.
 
 Each rank writes what it saw to a JSON file; the processes are killed in a ``finally`` and
 every wait is bounded (:data:`WAIT_S`).
@@ -101,7 +101,7 @@ def _killed(rank: int, port: int, out: str) -> None:
 
 
 def _incompatible(rank: int, port: int, out: str) -> None:
-    """Mismatched metrics, each refused on both ranks; then dtypes that promote."""
+    """Mismatched metrics, each refused on both ranks."""
     dist = _init(rank, port)
     import torch
 
@@ -112,12 +112,7 @@ def _incompatible(rank: int, port: int, out: str) -> None:
             _fed_metric(reduction="none", **({"dtype": torch.float64} if rank else {})).sync
         ),
     }
-    metric = _fed_metric(library="torch")
-    if rank == 1:
-        metric = _fed_metric(dtype=torch.float32, reduction="mean")
-    results["promoted"] = _attempt(metric.sync)
-    results["promoted_dtype"] = str(metric.compute().dtype)
-    results["promoted_value"] = float(metric.compute())
+    results["dtype"] = _attempt(_fed_metric(dtype=(torch.float64, torch.float32)[rank]).sync)
     _save(out, rank, results)
     dist.destroy_process_group()
 
@@ -201,6 +196,5 @@ def test_incompatible_states_are_refused_on_every_rank(tmp_path: Path) -> None:
         assert "rank 0: 'torch', rank 1: 'numpy'" in saved["library"]["message"]
         assert saved["row_shape"]["error"] == "ValueError"
         assert "rank 0: (), rank 1: (2,)" in saved["row_shape"]["message"]
-        assert saved["promoted"]["error"] is None
-        assert saved["promoted_dtype"] == "torch.float64"
-    assert ranks[0]["promoted_value"] == ranks[1]["promoted_value"]
+        assert saved["dtype"]["error"] == "TypeError"
+        assert "rank 0: torch.float64, rank 1: torch.float32" in saved["dtype"]["message"]

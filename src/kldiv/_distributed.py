@@ -46,8 +46,9 @@ def sync_state(
     ``timeout`` (seconds; None: the process group's own timeout) bounds the wait for the other
     ranks to reach the call: on gloo a monitored barrier names the ranks that did not arrive.
     A rank that dies or never arrives gives a ``RuntimeError`` naming this rank and the cause;
-    ranks whose metrics differ in configuration, library or row shape give a ``ValueError`` or
-    ``TypeError`` naming each rank's value (on every rank, so none is left waiting).
+    ranks whose metrics differ in configuration, library, row shape or dtype give a
+    ``ValueError`` or ``TypeError`` naming each rank's value (on every rank, so none is left
+    waiting).
     """
     rank, world = dist.get_rank(), dist.get_world_size()
     try:
@@ -84,8 +85,8 @@ def _wait_for_every_rank(dist: Any, timeout: float | None) -> None:
 
 
 def _check_compatible(described: list[Any]) -> None:
-    """The ranks' metrics must agree on configuration, library and row shape: an error naming
-    each rank's value otherwise (raised alike on every rank)."""
+    """The ranks' metrics must agree on configuration, library, row shape and dtype: an error
+    naming each rank's value otherwise (raised alike on every rank)."""
     configs = [config for config, _ in described]
     if any(config != configs[0] for config in configs):
         raise ValueError(
@@ -102,6 +103,12 @@ def _check_compatible(described: list[Any]) -> None:
         raise ValueError(
             "cannot sync: the ranks' rows differ in shape beyond the first axis: "
             f"{_by_rank(shapes)}"
+        )
+    dtypes = [dtype for _, (_, dtype, _) in described]
+    if len({str(dtype) for dtype in dtypes if dtype is not None}) > 1:
+        raise TypeError(
+            "cannot sync: the ranks' states differ in dtype (cast the inputs to one dtype "
+            f"before update(), or merge() the states explicitly to promote): {_by_rank(dtypes)}"
         )
 
 
@@ -132,10 +139,7 @@ def _sync_torch(
 ) -> MetricState:
     """All-reduce sum and count (all-gather the rows for 'none') of torch states."""
     torch = sys.modules["torch"]
-    dtypes = [dtype for _, dtype, _ in described if dtype is not None]
-    dtype = dtypes[0]
-    for other in dtypes[1:]:
-        dtype = torch.promote_types(dtype, other)
+    dtype = next(dtype for _, dtype, _ in described if dtype is not None)
     acc_dtype = torch.promote_types(dtype, torch.float32)
     if state.empty:
         cuda = dist.get_backend() == "nccl"

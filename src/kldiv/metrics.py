@@ -236,8 +236,8 @@ class _StreamingDivergence:
         Every rank must call it; afterwards every rank holds the state of one metric fed every
         rank's batches, in rank order. :meth:`unsync` restores the rank's own state. Torch
         states use ``all_reduce`` (``all_gather`` for 'none'); other libraries exchange their
-        pickled states with ``all_gather_object``. States of different dtypes are promoted, as
-        :meth:`merge` does.
+        pickled states with ``all_gather_object``. Ranks must hold states of one dtype (a
+        silent cast on the wire would change one rank's precision); :meth:`merge` promotes.
 
         Parameters
         ----------
@@ -246,7 +246,7 @@ class _StreamingDivergence:
             under the process group's timeout). None: the process group's timeout (the
             ``timeout`` of ``init_process_group``). A rank that died or did not arrive gives a
             ``RuntimeError`` naming this rank and the cause, and the state is left as it was;
-            metrics that differ across ranks (configuration, library, row shape) give a
+            metrics that differ across ranks (configuration, library, row shape, dtype) give a
             ``ValueError``/``TypeError`` naming each rank's value, on every rank.
 
         Returns
