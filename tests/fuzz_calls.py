@@ -115,6 +115,21 @@ def _tril(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     return lower + np.eye(size) * rng.uniform(0.5, 2.0, (batch, size, 1))
 
 
+def _topk_size(size: int) -> int:
+    """k of the top-k kinds: about half of the vocabulary ``size``."""
+    return (size + 1) // 2
+
+
+def _topk_logprobs(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    batch, size = shape
+    return np.log(rng.uniform(0.05, 1.0, (batch, _topk_size(size))) / (size + 1))
+
+
+def _topk_indices(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    batch, size = shape
+    return np.stack([rng.permutation(size)[: _topk_size(size)] for _ in range(batch)])
+
+
 ARRAY_KINDS: dict[str, Callable[[np.random.Generator, tuple[int, int]], np.ndarray]] = {
     "probs": _probs,
     "logprobs": lambda rng, shape: np.log(
@@ -132,6 +147,9 @@ ARRAY_KINDS: dict[str, Callable[[np.random.Generator, tuple[int, int]], np.ndarr
     "values1d": lambda rng, shape: rng.normal(0.0, 1.0, (shape[1] + 1,)),
     "weights1d": lambda rng, shape: rng.uniform(0.5, 2.0, (shape[1] + 1,)),
     "low_rank": lambda rng, shape: rng.normal(0.0, 0.3, (*shape, 1)),
+    "row_mask": lambda rng, shape: np.ones(shape[:1]),
+    "topk_logprobs": _topk_logprobs,
+    "topk_indices": _topk_indices,
 }
 
 #: Array mutations: name -> (must raise whatever else happens, must raise when alone).
@@ -261,6 +279,9 @@ def _mutate_array(
     elif kind in ("nan", "inf", "neg_inf", "negative", "zeros") and changed.size:
         position = rng.integers(changed.size, size=max(1, changed.size // 3))
         special = {"nan": NAN, "inf": INF, "neg_inf": -INF, "negative": -0.25, "zeros": 0.0}
+        if changed.dtype.kind == "i":  # indices: a negative index; NaN and inf make them floats
+            special["negative"] = -1
+            changed = changed if kind in ("negative", "zeros") else changed.astype(np.float64)
         changed.reshape(-1)[position] = special[kind]
     target = _other_library(library) if kind == "other_library" else library
     native = to_library(changed, target)

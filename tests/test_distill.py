@@ -82,13 +82,21 @@ def test_bucket_lies_between_zero_and_the_full_kl(xp):
     assert (bucket <= full.sum(-1) + 1e-12).all()
 
 
+@pytest.mark.parametrize("validate_args", [False, True])
 @pytest.mark.parametrize("tail", TAILS)
-def test_masked_rows_count_nowhere(xp, tail):
+def test_masked_rows_count_nowhere(xp, tail, validate_args):
     student, logprobs, indices = topk_inputs(np.random.default_rng(3), (3, 2), k=4, axis=1)
-    indices[0, :, 0] = -100  # padding (a masked row): never read
+    indices[0, :, 0] = -100  # padding (a masked row): never read, not even by the checks
     mask = np.asarray([[True], [True], [False]]) & np.asarray([False, True])
     arrays = _as(xp, student, logprobs, indices)
-    rows = kldiv.kl_topk(*arrays, tail=tail, mask=xp.asarray(mask), reduction="none", axis=1)
+    rows = kldiv.kl_topk(
+        *arrays,
+        tail=tail,
+        mask=xp.asarray(mask),
+        reduction="none",
+        axis=1,
+        validate_args=validate_args,
+    )
     expected = dense_topk_kl(student, logprobs, indices, mask, tail=tail, reduction="none", axis=1)
     assert_close(rows, expected, rtol=1e-12)
     assert (to_numpy(rows)[~mask] == 0).all()
@@ -97,6 +105,22 @@ def test_masked_rows_count_nowhere(xp, tail):
             *arrays, tail=tail, mask=xp.asarray(mask), reduction=reduction, axis=1
         )
         assert_close(value, expected.sum() / mask.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("outside", [-1, 40, 10**6])
+def test_an_index_outside_the_vocabulary_makes_its_row_nan(xp, outside):
+    """Without validate_args: NaN for that row only (never a raise, a wrap or another row)."""
+    student, logprobs, indices = topk_inputs(np.random.default_rng(5), (3,), k=4)
+    indices[1, 2] = outside  # the vocabulary holds 40 tokens
+    kept = [0, 2]
+    for tail in TAILS:
+        arrays = _as(xp, student, logprobs, indices)
+        rows = to_numpy(kldiv.kl_topk(*arrays, tail=tail, reduction="none", validate_args=False))
+        assert np.isnan(rows[1])
+        expected = dense_topk_kl(
+            student[kept], logprobs[kept], indices[kept], tail=tail, reduction="none"
+        )
+        assert_close(rows[kept], expected, rtol=1e-12)
 
 
 def test_neg_inf_entries_follow_the_conventions(xp):
@@ -161,7 +185,18 @@ def _topk_arrays(xp):
         (
             lambda s, t, i: (s, t, np.zeros((2, 3), dtype=np.int64)),
             TypeError,
-            "teacher_topk_indices is a",
+            "teacher_topk_indices is a numpy array; student_logits and teacher_topk_logprobs",
+        ),
+        (lambda s, t, i: (s, t, [[0, 1, 2], [3]]), ValueError, "teacher_topk_indices is a ragged"),
+        (
+            lambda s, t, i: (s[:, :2], t, i),
+            ValueError,
+            "teacher_topk_indices holds 3 distinct indices per row, more than the 2 tokens",
+        ),
+        (
+            lambda s, t, i: (s[:, :0], t, i),
+            ValueError,
+            "more than the 0 tokens of student_logits",
         ),
     ],
 )
@@ -260,15 +295,22 @@ def test_torch_gradcheck_in_float64(tiny_blocks, tail):
     )
 
 
+def _autograd_node(result, name):
+    """The node of ``result``'s backward graph whose name holds ``name`` (breadth first)."""
+    nodes = [result.grad_fn]
+    while name not in nodes[0].name():
+        nodes += [node for node, _ in nodes.pop(0).next_functions if node is not None]
+    return nodes[0]
+
+
 def test_torch_backward_saves_nothing_as_large_as_the_logits_but_them(tiny_blocks):
     torch = pytest.importorskip("torch")
     student, logprobs, indices = topk_inputs(np.random.default_rng(10), (6,), size=50, k=4)
     student = torch.tensor(student, requires_grad=True)
-    node = kldiv.kl_topk(
+    result = kldiv.kl_topk(
         student, torch.as_tensor(logprobs), torch.as_tensor(indices.astype(np.int64))
-    ).grad_fn
-    while "TopkRows" not in node.name():
-        node = node.next_functions[0][0]
+    )
+    node = _autograd_node(result, "TopkRows")
     large = [t for t in node.saved_tensors if t is not None and t.numel() >= student.numel()]
     assert [t.data_ptr() for t in large] == [student.data_ptr()]
 

@@ -312,17 +312,21 @@ def take_along_axis(xp: Namespace, x: Array, indices: Array, axis: int) -> Array
     return xp.moveaxis(xp.reshape(flat, tuple(moved_indices.shape)), -1, axis)
 
 
-def index_array(context: Context, name: str, value: Any) -> Array:
+def index_array(context: Context, name: str, value: Any, partners: tuple[str, ...]) -> Array:
     """``value`` as an integer array of ``context``'s library and device, in the library's
     default index dtype (lists become arrays there); a ``TypeError`` or ``ValueError`` naming
-    ``name`` for another library, another device or a non-integer dtype."""
+    ``name`` (and the ``partners`` that set the library) for another library, another device
+    or a non-integer dtype."""
     xp = context.xp
     if isinstance(value, list | tuple):
+        _check_array_like(name, value)
         value = xp.asarray(value, device=context.device)
     if not _is_array(value):
         raise TypeError(f"{name} must be an integer array, got {type(value).__name__}")
     if _namespace({name: value}) is not xp:
-        raise TypeError(f"{name} is a {type(value).__module__} array; the other arrays are not")
+        raise TypeError(
+            f"{name} is a {type(value).__module__} array; {' and '.join(partners)} are not"
+        )
     device = compat.device(value)
     if None not in (device, context.device) and device != context.device:
         raise ValueError(f"{name} is on {device!r}, the other arrays on {context.device!r}")

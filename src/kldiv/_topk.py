@@ -82,7 +82,8 @@ class TopkKL:
 def check_topk_arguments(
     student: Array, teacher: Array, indices: Array, tail: str, axis: int
 ) -> None:
-    """Shapes and the tail name: a ``ValueError`` naming the argument."""
+    """Shapes (k at most the vocabulary) and the tail name: a ``ValueError`` naming the
+    argument."""
     if tail not in TOPK_TAILS:
         names = ", ".join(repr(name) for name in TOPK_TAILS)
         raise ValueError(f"tail={tail!r} is not supported; use one of {names}")
@@ -99,6 +100,11 @@ def check_topk_arguments(
         raise ValueError(
             f"teacher_topk_logprobs {tuple(teacher.shape)} must have the shape of student_logits "
             f"{tuple(student.shape)} except along axis {axis} (k values per row)"
+        )
+    if topk_batch[axis] > batch[axis]:
+        raise ValueError(
+            f"teacher_topk_indices holds {topk_batch[axis]} distinct indices per row, more than "
+            f"the {batch[axis]} tokens of student_logits along axis {axis}"
         )
 
 

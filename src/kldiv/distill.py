@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import array_api_compat as compat
+
 from ._array import (
     Array,
+    Namespace,
     broadcast_shapes,
     ignore_fp_warnings,
     index_array,
@@ -64,8 +67,9 @@ def kl_topk(
       student's log-normaliser over the vocabulary is not even computed).
     * ``'ignore'``: Σ t_i log(t_i / s_i) over the k terms only (may be negative).
 
-    The k indices must be distinct within a row (checked with ``validate_args``). With k = V and
-    every index, all three equal :func:`kldiv.kl_div_logits` of the full logits.
+    The k indices must be distinct within a row (checked with ``validate_args``); without the
+    check, a row holding an index outside [0, V) is NaN. With k = V and every index, all three
+    equal :func:`kldiv.kl_div_logits` of the full logits.
 
     Parameters
     ----------
@@ -123,20 +127,29 @@ def kl_topk(
         student_logits=student_logits, teacher_topk_logprobs=teacher_topk_logprobs
     )
     xp = context.xp
-    indices = index_array(context, "teacher_topk_indices", teacher_topk_indices)
+    indices = index_array(
+        context,
+        "teacher_topk_indices",
+        teacher_topk_indices,
+        ("student_logits", "teacher_topk_logprobs"),
+    )
     axis = normalize_axis(axis, student.ndim)
     check_topk_arguments(student, teacher, indices, tail, axis)
     batch_shape = tuple(student.shape[:axis] + student.shape[axis + 1 :])
     kept = None
     if mask is not None:
         kept = _kept_rows(mask, student, batch_shape)
-        indices = xp.where(xp.expand_dims(kept, axis=axis), indices, xp.zeros_like(indices))
+        indices = xp.where(
+            xp.expand_dims(kept, axis=axis), indices, _first_tokens(xp, indices, axis)
+        )
     if resolve_validate_args(validate_args, "distill"):
         check_topk_values(xp, student, teacher, indices, axis)
     if isinstance(temperature, int | float):
         temperature = float(temperature)
+    indices, outside = _indices_in_vocabulary(xp, indices, student.shape[axis], axis)
     rows = topk_rows(xp, student, teacher, indices, TopkKL(axis, tail, temperature))
     rows = xp.squeeze(rows, axis=axis)
+    rows = xp.where(outside, xp.full_like(rows, xp.nan), rows)
     if kept is not None:
         rows = xp.where(kept, rows, xp.zeros_like(rows))
     if reduction == "none":
@@ -151,11 +164,27 @@ def kl_topk(
     return context.finish(result)
 
 
+def _indices_in_vocabulary(
+    xp: Namespace, indices: Array, size: int, axis: int
+) -> tuple[Array, Array]:
+    """``indices`` with those outside [0, ``size``) read as 0, and the rows that held one: their
+    value is NaN (a gather out of range would raise, wrap or read another row)."""
+    inside = (indices >= 0) & (indices < size)
+    return xp.where(inside, indices, xp.zeros_like(indices)), ~xp.all(inside, axis=axis)
+
+
+def _first_tokens(xp: Namespace, indices: Array, axis: int) -> Array:
+    """0, 1, ..., k - 1 along ``axis``: valid distinct indices standing in a masked row's."""
+    k = indices.shape[axis]
+    tokens = xp.arange(k, dtype=indices.dtype, device=compat.device(indices))
+    return xp.reshape(tokens, tuple(k if d == axis else 1 for d in range(indices.ndim)))
+
+
 def _kept_rows(mask: Any, student: Array, batch_shape: tuple[int, ...]) -> Array:
     """The mask as booleans of the batch shape (a ``ValueError`` naming it otherwise)."""
     context, (mask_values, _) = prepare(mask=mask, student_logits=student)
     shape = tuple(mask_values.shape)
-    if broadcast_shapes(mask=shape, student_batch_shape=batch_shape) != batch_shape:
+    if broadcast_shapes(**{"mask": shape, "student_logits' batch": batch_shape}) != batch_shape:
         raise ValueError(
             f"mask {shape} must broadcast to the batch shape {batch_shape} (student_logits' "
             "shape without axis)"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
-from .._array import Array, Context, broadcast_shapes
+from .._array import Array, Context, broadcast_shapes, ignore_fp_warnings
 from ._base import Distribution
 from ._from_numpyro import from_numpyro, is_numpyro_distribution
 from ._from_torch import from_torch, is_torch_distribution
@@ -149,6 +149,7 @@ def _converted(dist: Any) -> Any:
     return dist
 
 
+@ignore_fp_warnings
 def kl_divergence(p: Distribution, q: Distribution) -> Array:
     """KL(p ‖ q) = E_p[log p(x) − log q(x)] in closed form, for two parameter containers.
 
