@@ -226,7 +226,7 @@ def small_kl_div(input: Any, target: Any, reduction: Any, log_target: bool) -> A
 
 def small_kl_divergence(p: Any, q: Any, reduction: Any, axis: Any) -> Array | None:
     """``kl_divergence(p, q, reduction=..., axis=...)`` (probabilities, the last axis) on NumPy
-    arrays or CPU tensors, through the ``"kl_rows"`` kernel of :data:`KERNELS`, or None."""
+    arrays (the ``"kl_rows"`` kernel of :data:`KERNELS`) or CPU tensors, or None."""
     if reduction not in _ROWWISE or axis not in (-1, getattr(p, "ndim", 0) - 1):
         return None
     np, torch = sys.modules["numpy"], sys.modules.get("torch")
@@ -240,8 +240,7 @@ def small_kl_divergence(p: Any, q: Any, reduction: Any, axis: Any) -> Array | No
         and q.device.type == "cpu"
         and not (p.requires_grad or q.requires_grad)
     ):
-        _, torch_form = KERNELS["kl_rows"]
-        rows = torch_form(_hand_back, *_as_rows(p, q), 1)
+        return _small_torch_kl(torch, p, q, reduction)
     else:
         return None
     if rows is None:
@@ -251,6 +250,27 @@ def small_kl_divergence(p: Any, q: Any, reduction: Any, axis: Any) -> Array | No
     if reduction == "sum":
         return rows.sum()
     return rows.reshape(p.shape[:-1])
+
+
+def _small_torch_kl(torch: Any, p: Array, q: Array, reduction: Any) -> Array | None:
+    """KL of the normalised rows through torch's own ``kl_div`` (``xlogy(p, p) - p · log q``
+    in one dispatch): eight dispatches for the call. A negative entry anywhere gives NaN there
+    (``xlogy`` of a negative p, ``log`` of a negative q even where p = 0), so one finiteness
+    read of the total decides; None then, and for infinities."""
+    kl_div = torch.nn.functional.kl_div
+    log_q = (q / q.sum(-1, keepdim=True)).log_()
+    normalized_p = p / p.sum(-1, keepdim=True)
+    if reduction in ("none", None):
+        result = kl_div(log_q, normalized_p, reduction="none").sum(-1)
+        total = result.sum()
+    elif reduction == "sum" or p.ndim == 1:  # one row: its mean is its sum
+        result = total = kl_div(log_q, normalized_p, reduction="sum")
+    elif p.ndim == 2:  # 'batchmean' of a matrix: the mean of its rows
+        result = total = kl_div(log_q, normalized_p, reduction="batchmean")
+    else:
+        total = kl_div(log_q, normalized_p, reduction="sum")
+        result = total / (p.numel() // p.shape[-1])
+    return result if math.isfinite(total.item()) else None
 
 
 def _plain_small_pair(array_type: Any, a: Any, b: Any) -> bool:
