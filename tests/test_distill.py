@@ -171,6 +171,12 @@ def test_results_stay_on_the_inputs_device(device):
 # --- kl_topk: errors --------------------------------------------------------------------------
 
 
+def _on_second_device(array):
+    import array_api_strict as xp
+
+    return xp.asarray(array, device=xp.Device("device1"))
+
+
 def _topk_arrays(xp):
     student, logprobs, indices = topk_inputs(np.random.default_rng(7), (2,), size=6, k=3)
     return _as(xp, student, logprobs, indices)
@@ -188,6 +194,11 @@ def _topk_arrays(xp):
             "teacher_topk_indices is a numpy array; student_logits and teacher_topk_logprobs",
         ),
         (lambda s, t, i: (s, t, [[0, 1, 2], [3]]), ValueError, "teacher_topk_indices is a ragged"),
+        (
+            lambda s, t, i: (s, t, _on_second_device(i)),
+            ValueError,
+            "teacher_topk_indices is on .*, student_logits and teacher_topk_logprobs on",
+        ),
         (
             lambda s, t, i: (s[:, :2], t, i),
             ValueError,

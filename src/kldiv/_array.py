@@ -329,7 +329,7 @@ def index_array(context: Context, name: str, value: Any, partners: tuple[str, ..
         )
     device = compat.device(value)
     if None not in (device, context.device) and device != context.device:
-        raise ValueError(f"{name} is on {device!r}, the other arrays on {context.device!r}")
+        raise ValueError(f"{name} is on {device!r}, {' and '.join(partners)} on {context.device!r}")
     if not xp.isdtype(value.dtype, "integral"):
         raise TypeError(f"{name} must have an integer dtype, got {value.dtype}")
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=context.device)["indexing"]
