@@ -9,6 +9,8 @@ coefficient multiplies, W₂² adds up; the reduction then applies to one value 
 
 from __future__ import annotations
 
+import functools
+
 from ._array import Array, Namespace, ignore_fp_warnings
 from ._divergence_rows import check_number
 from ._docs_gaussian import COEFFICIENT, normal_docs, squared_option, with_gaussian_pieces
@@ -111,10 +113,8 @@ def renyi_normal(
     pair = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    terms = pair.per_gaussian(
-        lambda xp, *arrays: renyi_normal_terms(xp, *arrays, order), event_ndims
-    )
-    return pair.finish(terms, reduction)
+    terms = functools.partial(renyi_normal_terms, alpha=order)
+    return pair.finish(pair.per_gaussian(terms, event_ndims), reduction)
 
 
 def _bhattacharyya_terms(
