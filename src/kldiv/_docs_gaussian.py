@@ -4,41 +4,35 @@ A closed form's docstring holds a line ``{sections}``; :func:`normal_docs` and :
 fill it (:func:`kldiv._docs.fill_doc`) with the Parameters and Returns sections: the arguments
 every form of the family shares, the form's own option, and what it returns. A docstring that
 writes its sections itself takes the entries of the shared arguments from
-:func:`with_gaussian_pieces` (lines ``{normal_pair}``, ``{mvn_pair}``, ``{mvn_validate}``).
+:data:`with_gaussian_pieces` (lines ``{normal_pair}``, ``{mvn_pair}``, ``{mvn_validate}``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
-from ._docs import filled, parameters_section
+from ._docs import Documented, filled, parameters_section
 
 __all__ = [
     "COEFFICIENT",
-    "MVN_PAIR",
-    "MVN_VALIDATE",
-    "NORMAL_PAIR",
     "mvn_docs",
     "normal_docs",
     "squared_option",
     "with_gaussian_pieces",
 ]
 
-Documented = TypeVar("Documented")
-
 #: The means and log-variances of the ``*_normal`` forms.
-NORMAL_PAIR = """mu_p, log_var_p, mu_q, log_var_q : array
+_NORMAL_PAIR = """mu_p, log_var_p, mu_q, log_var_q : array
     Means and log-variances of p and q; shapes broadcast."""
 
 #: The means and Cholesky factors of the ``*_mvn`` forms.
-MVN_PAIR = """loc_p, loc_q : array
+_MVN_PAIR = """loc_p, loc_q : array
     Means (..., d).
 scale_tril_p, scale_tril_q : array
     Lower Cholesky factors L (..., d, d) of the covariances L·Lᵀ; batch axes broadcast."""
 
 #: The value checks of the ``*_mvn`` forms.
-MVN_VALIDATE = """validate_args : bool, optional
+_MVN_VALIDATE = """validate_args : bool, optional
     Raise ``ValueError`` on NaN means or a non-positive diagonal (default off)."""
 
 #: The option of the Bhattacharyya forms.
@@ -53,7 +47,9 @@ _MVN_REST = """loc_p, scale_tril_p, loc_q, scale_tril_q, validate_args
 
 
 #: Fills the lines ``{normal_pair}``, ``{mvn_pair}`` and ``{mvn_validate}`` of a docstring.
-with_gaussian_pieces = filled(normal_pair=NORMAL_PAIR, mvn_pair=MVN_PAIR, mvn_validate=MVN_VALIDATE)
+with_gaussian_pieces = filled(
+    normal_pair=_NORMAL_PAIR, mvn_pair=_MVN_PAIR, mvn_validate=_MVN_VALIDATE
+)
 
 
 def squared_option(distance: str, squared: str) -> str:
@@ -70,7 +66,7 @@ def normal_docs(option: str, value: str) -> Callable[[Documented], Documented]:
     """Fills ``{sections}`` of a ``*_normal`` form taking ``option`` besides the shared
     arguments (those of :func:`kldiv.gaussian.renyi_normal`) and returning ``value`` per
     Gaussian."""
-    entries = [NORMAL_PAIR, option, _NORMAL_REST]
+    entries = [_NORMAL_PAIR, option, _NORMAL_REST]
     return filled(sections=_sections(entries, f"{value} per Gaussian, or its reduction."))
 
 
