@@ -15,6 +15,8 @@ __all__ = ["HellingerDistance", "TotalVariationDistance"]
 class HellingerDistance(_StreamingDivergence):
     """The Hellinger distance √(1 - Σ √(P Q)) per row (:func:`kldiv.hellinger`), over batches.
 
+    A metric bounded by 1 (disjoint supports), 0 only where P = Q.
+
     {parameters}
 
     Examples
@@ -41,8 +43,8 @@ class TotalVariationDistance(_StreamingDivergence):
     --------
     >>> import array_api_strict as xp
     >>> metric = TotalVariationDistance(reduction="sum")
-    >>> metric.update(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))
-    >>> metric.update(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]))
+    >>> p, q = xp.asarray([[0.5, 0.5], [1.0, 0.0]]), xp.asarray([[0.25, 0.75], [0.0, 1.0]])
+    >>> metric.update(p, q)  # two rows: 0.25 and 1
     >>> metric.compute()
     Array(1.25, dtype=array_api_strict.float64)
     """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ._array import Array, Context, Namespace, broadcast_shapes, prepare
 from ._linalg import diagonal
@@ -10,6 +12,7 @@ from ._reduce import reduce_pointwise
 from ._validate import any_value, resolve_validate_args
 
 __all__ = [
+    "NormalPair",
     "check_clamp",
     "check_not_nan",
     "finish_normal",
@@ -20,6 +23,9 @@ __all__ = [
 
 _NORMAL_NAMES = ("mu_p", "log_var_p", "mu_q", "log_var_q")
 _MVN_NAMES = ("loc_p", "scale_tril_p", "loc_q", "scale_tril_q")
+
+#: Elementwise terms ``(xp, mu_p, log_var_p, mu_q, log_var_q) -> values`` of univariate Gaussians.
+NormalTerms = Callable[[Namespace, Array, Array, Array, Array], Array]
 
 
 def check_clamp(clamp_min: float, clamp_max: float) -> None:
@@ -42,13 +48,32 @@ def check_not_nan(context: Context, validate_args: bool | None, **arrays: Array)
             raise ValueError(f"{name} contains NaN")
 
 
+@dataclass(frozen=True)
+class NormalPair:
+    """Univariate Gaussians p and q as a closed form computes with them: the call's context, the
+    inputs' broadcast shape and (mu_p, log_var_p, mu_q, log_var_q), log-variances clipped."""
+
+    context: Context
+    shape: tuple[int | None, ...]
+    arrays: tuple[Array, Array, Array, Array]
+
+    def per_gaussian(self, terms: NormalTerms, event_ndims: int = 0) -> Array:
+        """``terms`` of the arrays, one value per Gaussian (see :func:`per_gaussian`)."""
+        xp = self.context.xp
+        return per_gaussian(xp, terms(xp, *self.arrays), self.shape, event_ndims)
+
+    def finish(self, values: Array, reduction: str) -> Array:
+        """``reduction`` of per-Gaussian ``values``, in the caller's dtype."""
+        return finish_normal(self.context, values, reduction)
+
+
 def prepare_normal_pair(
     arrays: tuple[Array, Array, Array, Array],
     clamp_min: float,
     clamp_max: float,
     validate_args: bool | None,
-) -> tuple[Context, tuple[int | None, ...], tuple[Array, Array, Array, Array]]:
-    """Context, broadcast shape and (mu_p, log_var_p, mu_q, log_var_q), log-variances clipped."""
+) -> NormalPair:
+    """The :class:`NormalPair` of (mu_p, log_var_p, mu_q, log_var_q), checked."""
     check_clamp(clamp_min, clamp_max)
     context, converted = prepare(**dict(zip(_NORMAL_NAMES, arrays, strict=True)))
     shape = broadcast_shapes(
@@ -59,7 +84,7 @@ def prepare_normal_pair(
     mu_p, log_var_p, mu_q, log_var_q = converted
     log_var_p = xp.clip(log_var_p, min=clamp_min, max=clamp_max)
     log_var_q = xp.clip(log_var_q, min=clamp_min, max=clamp_max)
-    return context, shape, (mu_p, log_var_p, mu_q, log_var_q)
+    return NormalPair(context, shape, (mu_p, log_var_p, mu_q, log_var_q))
 
 
 def per_gaussian(

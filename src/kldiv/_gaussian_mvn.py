@@ -12,6 +12,7 @@ import array_api_compat as compat
 
 from ._array import Array, Namespace, ignore_fp_warnings
 from ._divergence_rows import check_number
+from ._docs_gaussian import COEFFICIENT, mvn_docs, squared_option, with_gaussian_pieces
 from ._elementwise import (
     renyi_normal_log_det,
     renyi_normal_mixed_variance,
@@ -74,6 +75,7 @@ def _bhattacharyya_rows(
     return 0.5 * _renyi_mvn_rows(xp, loc_p, tril_p, loc_q, tril_q, 0.5)
 
 
+@with_gaussian_pieces
 @ignore_fp_warnings
 def renyi_mvn(
     loc_p: Array,
@@ -95,14 +97,10 @@ def renyi_mvn(
 
     Parameters
     ----------
-    loc_p, loc_q : array
-        Means (..., d).
-    scale_tril_p, scale_tril_q : array
-        Lower Cholesky factors L (..., d, d) of the covariances L·Lᵀ; batch axes broadcast.
+    {mvn_pair}
     alpha : float
         The order, ≥ 0 and finite.
-    validate_args : bool, optional
-        Raise ``ValueError`` on NaN means or a non-positive diagonal (default off).
+    {mvn_validate}
 
     Returns
     -------
@@ -123,6 +121,7 @@ def renyi_mvn(
     return context.finish(_renyi_mvn_rows(context.xp, *arrays, order))
 
 
+@mvn_docs(COEFFICIENT, "D_B (or BC)")
 @ignore_fp_warnings
 def bhattacharyya_mvn(
     loc_p: Array,
@@ -138,17 +137,7 @@ def bhattacharyya_mvn(
     D_B = ⅛·Δᵀ Σ⁻¹ Δ + ½·log(det Σ / √(det Σ_p · det Σ_q)), Σ = (Σ_p + Σ_q)/2: half the Rényi
     divergence of order ½ (:func:`renyi_mvn`); BC = exp(−D_B).
 
-    Parameters
-    ----------
-    loc_p, scale_tril_p, loc_q, scale_tril_q, validate_args
-        As for :func:`renyi_mvn`.
-    coefficient : bool, default False
-        Return BC instead of D_B.
-
-    Returns
-    -------
-    array
-        D_B (or BC) with the broadcast batch shape (...).
+    {sections}
 
     Examples
     --------
@@ -166,6 +155,7 @@ def bhattacharyya_mvn(
     return context.finish(xp.exp(-distance) if coefficient else distance)
 
 
+@mvn_docs(squared_option("H", "H²"), "H (or H²)")
 @ignore_fp_warnings
 def hellinger_mvn(
     loc_p: Array,
@@ -181,17 +171,7 @@ def hellinger_mvn(
     H² = −expm1(−D_B) with D_B from :func:`bhattacharyya_mvn`; in [0, 1], no factor 2 (as
     :func:`kldiv.hellinger`).
 
-    Parameters
-    ----------
-    loc_p, scale_tril_p, loc_q, scale_tril_q, validate_args
-        As for :func:`renyi_mvn`.
-    squared : bool, default False
-        Return H² instead of H.
-
-    Returns
-    -------
-    array
-        H (or H²) with the broadcast batch shape (...).
+    {sections}
 
     Examples
     --------
@@ -209,6 +189,7 @@ def hellinger_mvn(
     return context.finish(values if squared else sqrt_at_least_zero(xp, values))
 
 
+@mvn_docs(squared_option("W₂", "W₂² (the Fréchet distance of FID)"), "W₂ (or W₂²)")
 @ignore_fp_warnings
 def wasserstein2_mvn(
     loc_p: Array,
@@ -228,17 +209,7 @@ def wasserstein2_mvn(
     0; near p = q its absolute error is about ε·(tr Σ_p + tr Σ_q), so W₂ there is accurate
     to about √(ε·tr Σ) only.
 
-    Parameters
-    ----------
-    loc_p, scale_tril_p, loc_q, scale_tril_q, validate_args
-        As for :func:`renyi_mvn`.
-    squared : bool, default False
-        Return W₂² (the Fréchet distance of FID) instead of W₂.
-
-    Returns
-    -------
-    array
-        W₂ (or W₂²) with the broadcast batch shape (...).
+    {sections}
 
     Notes
     -----

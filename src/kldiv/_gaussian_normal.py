@@ -9,8 +9,11 @@ coefficient multiplies, W₂² adds up; the reduction then applies to one value 
 
 from __future__ import annotations
 
+import functools
+
 from ._array import Array, Namespace, ignore_fp_warnings
 from ._divergence_rows import check_number
+from ._docs_gaussian import COEFFICIENT, normal_docs, squared_option, with_gaussian_pieces
 from ._elementwise import (
     kl_normal_log_ratio,
     renyi_normal_log_det,
@@ -19,7 +22,7 @@ from ._elementwise import (
     sqrt_at_least_zero,
     wasserstein2_normal_squared,
 )
-from ._gaussian_checks import finish_normal, per_gaussian, prepare_normal_pair
+from ._gaussian_checks import NormalPair, prepare_normal_pair
 from ._validate import check_bool
 
 __all__ = [
@@ -51,6 +54,7 @@ def renyi_normal_terms(
     return mean_part + renyi_normal_log_det(xp, ratio_minus_one, log_ratio, alpha)
 
 
+@with_gaussian_pieces
 @ignore_fp_warnings
 def renyi_normal(
     mu_p: Array,
@@ -76,8 +80,7 @@ def renyi_normal(
 
     Parameters
     ----------
-    mu_p, log_var_p, mu_q, log_var_q : array
-        Means and log-variances of p and q; shapes broadcast.
+    {normal_pair}
     alpha : float
         The order, ≥ 0 and finite.
     event_ndims : int, default 0
@@ -107,13 +110,28 @@ def renyi_normal(
     Array([inf], dtype=array_api_strict.float64)
     """
     order = check_number("alpha", alpha, minimum=0.0)
-    context, shape, arrays = prepare_normal_pair(
+    pair = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    terms = renyi_normal_terms(context.xp, *arrays, order)
-    return finish_normal(context, per_gaussian(context.xp, terms, shape, event_ndims), reduction)
+    terms = functools.partial(renyi_normal_terms, alpha=order)
+    return pair.finish(pair.per_gaussian(terms, event_ndims), reduction)
 
 
+def _bhattacharyya_terms(
+    xp: Namespace, mu_p: Array, log_var_p: Array, mu_q: Array, log_var_q: Array
+) -> Array:
+    """D_B = D_½ / 2 elementwise."""
+    return 0.5 * renyi_normal_terms(xp, mu_p, log_var_p, mu_q, log_var_q, 0.5)
+
+
+def _wasserstein2_terms(
+    xp: Namespace, mu_p: Array, log_var_p: Array, mu_q: Array, log_var_q: Array
+) -> Array:
+    """W₂² elementwise."""
+    return wasserstein2_normal_squared(xp, mu_p - mu_q, log_var_p, log_var_q)
+
+
+@normal_docs(COEFFICIENT, "D_B (or BC)")
 @ignore_fp_warnings
 def bhattacharyya_normal(
     mu_p: Array,
@@ -133,19 +151,7 @@ def bhattacharyya_normal(
     D_B = (mu_p − mu_q)²/(4(σ_p² + σ_q²)) + ½·log((σ_p² + σ_q²)/(2σ_pσ_q)) = D_½/2 (half the
     Rényi divergence of order ½); BC = ∫ √(pq) = exp(−D_B) in (0, 1].
 
-    Parameters
-    ----------
-    mu_p, log_var_p, mu_q, log_var_q : array
-        Means and log-variances of p and q; shapes broadcast.
-    coefficient : bool, default False
-        Return BC instead of D_B.
-    event_ndims, reduction, clamp_min, clamp_max, validate_args
-        As for :func:`renyi_normal`.
-
-    Returns
-    -------
-    array
-        D_B (or BC) per Gaussian, or its reduction.
+    {sections}
 
     Examples
     --------
@@ -155,14 +161,14 @@ def bhattacharyya_normal(
     Array([0.125], dtype=array_api_strict.float64)
     """
     check_bool("coefficient", coefficient)
-    context, shape, arrays = prepare_normal_pair(
+    pair = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    xp = context.xp
-    distance = per_gaussian(xp, 0.5 * renyi_normal_terms(xp, *arrays, 0.5), shape, event_ndims)
-    return finish_normal(context, xp.exp(-distance) if coefficient else distance, reduction)
+    distance = pair.per_gaussian(_bhattacharyya_terms, event_ndims)
+    return pair.finish(pair.context.xp.exp(-distance) if coefficient else distance, reduction)
 
 
+@normal_docs(squared_option("H", "H²"), "H (or H²)")
 @ignore_fp_warnings
 def hellinger_normal(
     mu_p: Array,
@@ -182,19 +188,7 @@ def hellinger_normal(
     H² = 1 − BC = −expm1(−D_B), accurate when p ≈ q (D_B from :func:`bhattacharyya_normal`);
     the convention of :func:`kldiv.hellinger` (no factor 2, dit's ``hellinger_distance``).
 
-    Parameters
-    ----------
-    mu_p, log_var_p, mu_q, log_var_q : array
-        Means and log-variances of p and q; shapes broadcast.
-    squared : bool, default False
-        Return H² instead of H.
-    event_ndims, reduction, clamp_min, clamp_max, validate_args
-        As for :func:`renyi_normal`.
-
-    Returns
-    -------
-    array
-        H (or H²) per Gaussian, or its reduction.
+    {sections}
 
     Examples
     --------
@@ -204,15 +198,14 @@ def hellinger_normal(
     Array([0.39346934], dtype=array_api_strict.float64)
     """
     check_bool("squared", squared)
-    context, shape, arrays = prepare_normal_pair(
+    pair = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    xp = context.xp
-    distance = per_gaussian(xp, 0.5 * renyi_normal_terms(xp, *arrays, 0.5), shape, event_ndims)
-    values = -xp.expm1(-distance)
-    return finish_normal(context, values if squared else sqrt_at_least_zero(xp, values), reduction)
+    squares = -pair.context.xp.expm1(-pair.per_gaussian(_bhattacharyya_terms, event_ndims))
+    return _finish_distance(pair, squares, squared, reduction)
 
 
+@normal_docs(squared_option("W₂", "W₂² (e.g. the Fréchet distance of FID)"), "W₂ (or W₂²)")
 @ignore_fp_warnings
 def wasserstein2_normal(
     mu_p: Array,
@@ -232,19 +225,7 @@ def wasserstein2_normal(
     W₂² = (mu_p − mu_q)² + (σ_p − σ_q)², summed over the coordinates of a diagonal Gaussian
     (``event_ndims``); the scale part is computed as σ_q²·expm1((lv_p − lv_q)/2)².
 
-    Parameters
-    ----------
-    mu_p, log_var_p, mu_q, log_var_q : array
-        Means and log-variances of p and q; shapes broadcast.
-    squared : bool, default False
-        Return W₂² (e.g. the Fréchet distance of FID) instead of W₂.
-    event_ndims, reduction, clamp_min, clamp_max, validate_args
-        As for :func:`renyi_normal`.
-
-    Returns
-    -------
-    array
-        W₂ (or W₂²) per Gaussian, or its reduction.
+    {sections}
 
     Examples
     --------
@@ -254,10 +235,16 @@ def wasserstein2_normal(
     Array(3.16227766, dtype=array_api_strict.float64)
     """
     check_bool("squared", squared)
-    context, shape, (mu_p, log_var_p, mu_q, log_var_q) = prepare_normal_pair(
+    pair = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    xp = context.xp
-    terms = wasserstein2_normal_squared(xp, mu_p - mu_q, log_var_p, log_var_q)
-    total = per_gaussian(xp, terms, shape, event_ndims)
-    return finish_normal(context, total if squared else sqrt_at_least_zero(xp, total), reduction)
+    return _finish_distance(
+        pair, pair.per_gaussian(_wasserstein2_terms, event_ndims), squared, reduction
+    )
+
+
+def _finish_distance(pair: NormalPair, squares: Array, squared: bool, reduction: str) -> Array:
+    """The reduction of ``squares`` per Gaussian, or of their square roots unless ``squared``."""
+    return pair.finish(
+        squares if squared else sqrt_at_least_zero(pair.context.xp, squares), reduction
+    )

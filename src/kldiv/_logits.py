@@ -39,6 +39,9 @@ __all__ = [
     "summed_logit_rows",
 ]
 
+#: What a row kernel keeps per row: the divergence and both log-sum-exps.
+RowValues = tuple[Array, Array, Array]
+
 #: Elements (rows x vocabulary) per block of the reduced pass: 4 MiB of float32. Tests shrink it
 #: to exercise the blocking on small inputs.
 BLOCK_ELEMENTS = 1 << 20
@@ -49,6 +52,13 @@ def scaled(logits: Array, temperature: float | Array) -> Array:
     if isinstance(temperature, int | float) and temperature == 1:
         return logits
     return logits / temperature
+
+
+def _scaled_block(
+    student: Array, teacher: Array, temperature: float | Array, index: tuple[slice, ...]
+) -> tuple[Array, Array]:
+    """Block ``index`` of both logit arrays, divided by the temperature."""
+    return scaled(student[index], temperature), scaled(teacher[index], temperature)
 
 
 class LogitBlocks(RowBlocks):
@@ -72,32 +82,24 @@ class LogitBlocks(RowBlocks):
         teacher: Array,
         temperature: float | Array,
         index: tuple[slice, ...],
-    ) -> tuple[Array, Array, Array]:
+    ) -> RowValues:
         """Per-row KL and both log-sum-exps (``axis`` kept) of the scaled block ``index``."""
-        return self.rows_kernel(
-            xp, scaled(student[index], temperature), scaled(teacher[index], temperature)
-        )
+        return self.rows_kernel(xp, *_scaled_block(student, teacher, temperature, index))
 
-    def rows_kernel(
-        self, xp: Namespace, student: Array, teacher: Array
-    ) -> tuple[Array, Array, Array]:
+    def rows_kernel(self, xp: Namespace, student: Array, teacher: Array) -> RowValues:
         """The per-row values of one block of scaled logits (the divergence first)."""
         return kl_logits_rows(xp, student, teacher, self.axis)
 
     def gradient_kernel(
-        self,
-        xp: Namespace,
-        student: Array,
-        teacher: Array,
-        row_values: tuple[Array, Array, Array],
-        target_gradient: bool,
+        self, xp: Namespace, logits: tuple[Array, Array], row_values: RowValues, target: bool
     ) -> tuple[Array, Array | None]:
-        """The gradients of one block of scaled logits from its :meth:`rows_kernel` values."""
-        return kl_logits_gradients(xp, student, teacher, row_values, target_gradient)
+        """The gradients of one block of scaled (student, teacher) ``logits`` from its
+        :meth:`rows_kernel` values (the teacher's only when ``target``)."""
+        return kl_logits_gradients(xp, *logits, row_values, target)
 
     def row_values(
         self, xp: Namespace, student: Array, teacher: Array, temperature: float | Array
-    ) -> tuple[Array, Array, Array]:
+    ) -> RowValues:
         """:meth:`block_values` of every block, joined along ``blocked_axis``."""
         parts = [
             self.block_values(xp, student, teacher, temperature, index)
@@ -133,13 +135,9 @@ class LogitBlocks(RowBlocks):
     ) -> tuple[Array, Array | None]:
         """Gradients of the summed row KL with respect to the scaled logits of block ``index``
         (the target's only when ``target_gradient``), from the saved ``row_values``."""
-        return self.gradient_kernel(
-            xp,
-            scaled(student[index], temperature),
-            scaled(teacher[index], temperature),
-            tuple(values[index] for values in row_values),
-            target_gradient,
-        )
+        logits = _scaled_block(student, teacher, temperature, index)
+        block_rows = tuple(values[index] for values in row_values)
+        return self.gradient_kernel(xp, logits, block_rows, target_gradient)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,24 +147,15 @@ class JSLogitBlocks(LogitBlocks):
 
     beta: float = 0.5
 
-    def rows_kernel(
-        self, xp: Namespace, student: Array, teacher: Array
-    ) -> tuple[Array, Array, Array]:
+    def rows_kernel(self, xp: Namespace, student: Array, teacher: Array) -> RowValues:
         """Per-row JSD and both log-sum-exps of one block of scaled logits."""
         return js_logits_rows(xp, student, teacher, self.beta, self.axis)
 
     def gradient_kernel(
-        self,
-        xp: Namespace,
-        student: Array,
-        teacher: Array,
-        row_values: tuple[Array, Array, Array],
-        target_gradient: bool,
+        self, xp: Namespace, logits: tuple[Array, Array], row_values: RowValues, target: bool
     ) -> tuple[Array, Array | None]:
         """The JSD's gradients of one block of scaled logits."""
-        return js_logits_gradients(
-            xp, student, teacher, self.beta, row_values, self.axis, target_gradient
-        )
+        return js_logits_gradients(xp, *logits, self.beta, row_values, self.axis, target)
 
 
 def kl_div_logits_values(

@@ -26,6 +26,7 @@ from ._array import (
     prepare,
 )
 from ._custom_grad import topk_rows
+from ._docs_distill import with_logits_pieces
 from ._elementwise import js_logits_terms, log_softmax
 from ._logits import JSLogitBlocks, kl_div_logits_values, scaled, summed_logit_rows
 from ._reduce import POINTWISE, scale_total
@@ -192,6 +193,7 @@ def _kept_rows(mask: Any, student: Array, batch_shape: tuple[int, ...]) -> Array
     return context.xp.broadcast_to(mask_values != 0, batch_shape)
 
 
+@with_logits_pieces
 @ignore_fp_warnings
 def reverse_kl_logits(
     input_logits: Array,
@@ -220,21 +222,14 @@ def reverse_kl_logits(
     reduction : {'batchmean', 'sum', 'mean', 'none'}, optional
         As :func:`kldiv.kl_div_logits`: 'batchmean' divides the sum of the terms by the size of
         the first axis, 'mean' by the number of elements, 'none' keeps the terms.
-    axis : int, optional
-        The vocabulary axis.
-    validate_args : bool, optional
-        Check the values (no NaN, no ``+inf``); default off.
+    {axis_validate}
 
-    Returns
-    -------
-    array
-        A 0-d array, or the pointwise terms for 'none', in the inputs' dtype.
+    {returns}
 
     Examples
     --------
     >>> import array_api_strict as xp
-    >>> import kldiv
-    >>> kldiv.reverse_kl_logits(xp.asarray([[0.0, -xp.inf]]), xp.asarray([[0.0, 0.0]]))
+    >>> reverse_kl_logits(xp.asarray([[0.0, -xp.inf]]), xp.asarray([[0.0, 0.0]]))
     Array(0.69314718, dtype=array_api_strict.float64)
     """
     check_positive_number("temperature", temperature)
@@ -245,6 +240,7 @@ def reverse_kl_logits(
     return context.finish(result)
 
 
+@with_logits_pieces
 @ignore_fp_warnings
 def js_div_logits(
     input_logits: Array,
@@ -281,15 +277,9 @@ def js_div_logits(
         the first axis, 'mean' by the number of elements (TRL's 'mean'), 'none' keeps the terms.
         (TRL's 'batchmean' on ``(B, S, V)`` logits divides by B·S: here that is 'batchmean' of
         the logits reshaped to ``(B·S, V)``.)
-    axis : int, optional
-        The vocabulary axis.
-    validate_args : bool, optional
-        Check the values (no NaN, no ``+inf``); default off.
+    {axis_validate}
 
-    Returns
-    -------
-    array
-        A 0-d array, or the pointwise terms for 'none', in the inputs' dtype.
+    {returns}
 
     Examples
     --------
@@ -303,17 +293,9 @@ def js_div_logits(
     """
     if isinstance(beta, bool) or not isinstance(beta, int | float) or not 0 <= beta <= 1:
         raise ValueError(f"beta must be a number in [0, 1], got {beta!r}")
-    if beta == 0:
-        return kl_div_logits(
-            input_logits,
-            target_logits,
-            temperature=temperature,
-            reduction=reduction,
-            axis=axis,
-            validate_args=validate_args,
-        )
-    if beta == 1:
-        return reverse_kl_logits(
+    if beta in (0, 1):  # the forward and the reverse KL, as TRL
+        kl_form = kl_div_logits if beta == 0 else reverse_kl_logits
+        return kl_form(
             input_logits,
             target_logits,
             temperature=temperature,

@@ -14,8 +14,9 @@ forms take ``event_ndims`` to treat trailing axes as the coordinates of one diag
 
 from __future__ import annotations
 
-from ._array import Array, broadcast_shapes, ignore_fp_warnings, prepare
-from ._elementwise import expm1_minus_identity, kl_normal_log_ratio
+from ._array import Array, Namespace, broadcast_shapes, ignore_fp_warnings, prepare
+from ._docs_gaussian import with_gaussian_pieces
+from ._elementwise import expm1_minus_identity
 from ._gaussian_checks import (
     check_clamp,
     check_not_nan,
@@ -35,6 +36,7 @@ from ._gaussian_normal import (
     bhattacharyya_normal,
     hellinger_normal,
     renyi_normal,
+    renyi_normal_terms,
     wasserstein2_normal,
 )
 from ._linalg import kl_mvn_from_cholesky, not_positive_definite_as_value_error
@@ -103,6 +105,7 @@ def kl_standard_normal(
     return finish_normal(context, per_gaussian(xp, terms, shape), reduction)
 
 
+@with_gaussian_pieces
 @ignore_fp_warnings
 def kl_normal(
     mu_p: Array,
@@ -124,8 +127,7 @@ def kl_normal(
 
     Parameters
     ----------
-    mu_p, log_var_p, mu_q, log_var_q : array
-        Means and log-variances of p and q; shapes broadcast.
+    {normal_pair}
     reduction, clamp_min, clamp_max, validate_args
         As for :func:`kl_standard_normal`.
 
@@ -140,15 +142,20 @@ def kl_normal(
     >>> kl_normal(xp.asarray([1.0]), xp.asarray([0.0]), xp.asarray([0.0]), xp.asarray([0.0]))
     Array([0.5], dtype=array_api_strict.float64)
     """
-    context, shape, (mu_p, log_var_p, mu_q, log_var_q) = prepare_normal_pair(
+    pair = prepare_normal_pair(
         (mu_p, log_var_p, mu_q, log_var_q), clamp_min, clamp_max, validate_args
     )
-    xp = context.xp
-    distance = mu_p - mu_q
-    terms = kl_normal_log_ratio(xp, log_var_p - log_var_q, distance * distance * xp.exp(-log_var_q))
-    return finish_normal(context, per_gaussian(xp, terms, shape), reduction)
+    return pair.finish(pair.per_gaussian(_kl_normal_terms), reduction)
 
 
+def _kl_normal_terms(
+    xp: Namespace, mu_p: Array, log_var_p: Array, mu_q: Array, log_var_q: Array
+) -> Array:
+    """KL elementwise (the Rényi terms of order 1)."""
+    return renyi_normal_terms(xp, mu_p, log_var_p, mu_q, log_var_q, 1.0)
+
+
+@with_gaussian_pieces
 @ignore_fp_warnings
 def kl_mvn(
     loc_p: Array,
@@ -167,12 +174,8 @@ def kl_mvn(
 
     Parameters
     ----------
-    loc_p, loc_q : array
-        Means (..., d).
-    scale_tril_p, scale_tril_q : array
-        Lower Cholesky factors L (..., d, d) of the covariances L·Lᵀ.
-    validate_args : bool, optional
-        Raise ``ValueError`` on NaN means or a non-positive diagonal (default off).
+    {mvn_pair}
+    {mvn_validate}
 
     Returns
     -------

@@ -17,7 +17,7 @@ from typing import Any
 
 from ._array import Array, Context, ignore_fp_warnings
 from ._distributed import process_group, sync_state
-from ._docs import METRIC_PARAMETERS, with_parameter_docs
+from ._docs import METRIC_PARAMETERS, filled, with_parameter_docs
 from ._metric_state import (
     MetricState,
     RowStep,
@@ -33,6 +33,9 @@ from ._rows import js_rows, kl_rows
 from ._validate import check_reduction
 
 __all__ = ["JensenShannonDivergence", "KLDivergence", "MetricState"]
+
+#: Fills ``{returns_self}``: the Returns section of the methods that return the metric itself.
+_returns_self = filled(returns_self="Returns\n-------\nself")
 
 
 class _StreamingDivergence:
@@ -126,7 +129,8 @@ class _StreamingDivergence:
         Parameters
         ----------
         p, q : array
-            As in :meth:`update`.
+            As in :meth:`update`: one distribution per row along ``axis``, the batch axes
+            broadcast.
 
         Returns
         -------
@@ -194,6 +198,7 @@ class _StreamingDivergence:
         self._state = MetricState()
         self._local = None
 
+    @_returns_self
     def merge(self, other: _StreamingDivergence) -> _StreamingDivergence:
         """Add ``other``'s state to this one; ``other`` is unchanged.
 
@@ -205,9 +210,7 @@ class _StreamingDivergence:
             Configured alike (``log_prob``, ``reduction``), holding arrays of the same library
             and device (or nothing).
 
-        Returns
-        -------
-        self
+        {returns_self}
 
         Examples
         --------
@@ -230,6 +233,7 @@ class _StreamingDivergence:
         self._state = combine(self._state, other._state, "the other metric's arrays")
         return self
 
+    @_returns_self
     def sync(self, *, timeout: float | None = None) -> _StreamingDivergence:
         """All-reduce the state over ``torch.distributed`` (no-op without a process group).
 
@@ -249,9 +253,7 @@ class _StreamingDivergence:
             metrics that differ across ranks (configuration, library, row shape, dtype) give a
             ``ValueError``/``TypeError`` naming each rank's value, on every rank.
 
-        Returns
-        -------
-        self
+        {returns_self}
 
         Examples
         --------
@@ -269,12 +271,11 @@ class _StreamingDivergence:
         self._local, self._state = self._state, synced
         return self
 
+    @_returns_self
     def unsync(self) -> _StreamingDivergence:
         """Restore the state this rank had before :meth:`sync`.
 
-        Returns
-        -------
-        self
+        {returns_self}
 
         Examples
         --------

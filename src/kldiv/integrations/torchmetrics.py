@@ -150,9 +150,10 @@ class JensenShannonDivergence(_KldivMetric):
     Examples
     --------
     >>> import torch
-    >>> metric = JensenShannonDivergence()
-    >>> metric(torch.tensor([[0.36, 0.48, 0.16]]), torch.tensor([[1/3, 1/3, 1/3]]))
-    tensor(0.0225)
+    >>> metric = JensenShannonDivergence(reduction="none")
+    >>> metric.update(torch.tensor([[1.0, 0.0], [0.5, 0.5]]), torch.tensor([[0.0, 1.0]] * 2))
+    >>> metric.compute()  # per row: log 2 for disjoint supports
+    tensor([0.6931, 0.2158])
     """
 
     _row_step = staticmethod(js_rows)
