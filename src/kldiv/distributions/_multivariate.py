@@ -36,11 +36,6 @@ def _normalizable(xp: Namespace, probs: Array, dist: Any) -> Array:
     return (probs >= 0) & (total > 0) & xp.isfinite(total)
 
 
-_LOGITS_DOC = (
-    "Unnormalised log-probabilities (..., K); give exactly one of ``probs`` and ``logits``."
-)
-
-
 class _CategoryProbabilities(Distribution):
     """Probabilities over the last axis: ``probs=`` (normalised here) or ``logits=``."""
 
@@ -50,7 +45,14 @@ class _CategoryProbabilities(Distribution):
         alternative=True,
         doc="Non-negative weights (..., K), normalised over the last axis.",
     )
-    logits = Param(real, event_ndim=1, alternative=True, doc=_LOGITS_DOC)
+    logits = Param(
+        real,
+        event_ndim=1,
+        alternative=True,
+        doc=(
+            "Unnormalised log-probabilities (..., K); give exactly one of ``probs`` and ``logits``."
+        ),
+    )
 
     def _finish(self) -> None:
         xp = self.xp
