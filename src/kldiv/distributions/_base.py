@@ -17,6 +17,10 @@ declaration drives, on construction:
 
 Of a family's alternatives exactly one is given; the others are derived from it on first read
 (:meth:`Distribution._derive`) and cached, as torch's ``lazy_property``.
+
+The docstring of a family of this package is a summary and one doctest example; its Parameters
+section (from the declarations' ``doc`` and ``kind``) and the Examples heading and imports are
+written by :func:`._docstrings.family_docstring`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .._array import Array, Context, Namespace, broadcast_shapes, ignore_fp_warnings, prepare
-from .._docs import fill_doc, parameters_section
 from .._validate import any_value, resolve_validate_args
+from ._docstrings import family_docstring
 
 __all__ = [
     "Constraint",
@@ -72,9 +76,8 @@ _REQUIRED = inspect.Parameter.empty
 class _Argument:
     """A declared constructor argument; read-only on instances.
 
-    ``doc`` describes it and ``kind`` names its type for the family's docstring: the line
-    ``{parameters}`` there becomes the numpydoc Parameters section of the documented arguments
-    (consecutive ones with the same ``doc`` share one entry, as ``probs, logits``).
+    ``doc`` describes it and ``kind`` names its type in the Parameters section of the family's
+    docstring (:func:`~kldiv.distributions._docstrings.family_docstring`).
     """
 
     name: str
@@ -135,20 +138,6 @@ class Param(_Argument):
         return values[self.name]
 
 
-def _doc_entries(arguments: tuple[_Argument, ...]) -> list[str]:
-    """The numpydoc entries of the documented ``arguments``, consecutive alike ones together."""
-    groups: list[list[_Argument]] = []
-    for argument in (argument for argument in arguments if argument.doc):
-        if groups and groups[-1][0].doc == argument.doc:
-            groups[-1].append(argument)
-        else:
-            groups.append([argument])
-    return [
-        f"{', '.join(arg.name for arg in group)} : {group[0].kind}\n    {group[0].doc}"
-        for group in groups
-    ]
-
-
 class Distribution:
     """Base of every family: arguments, context, shapes and value checks.
 
@@ -190,9 +179,8 @@ class Distribution:
         ]
         parameters.append(inspect.Parameter("validate_args", keyword, default=None))
         cls.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-        entries = _doc_entries(own)
-        if entries and cls.__doc__:
-            cls.__doc__ = fill_doc(cls.__doc__, parameters=parameters_section(entries))
+        if cls.__doc__ and cls.__module__.startswith(f"{__package__}."):
+            cls.__doc__ = family_docstring(cls.__doc__, cls._arguments)
 
     @ignore_fp_warnings
     def __init__(self, *args: Any, **kwargs: Any) -> None:

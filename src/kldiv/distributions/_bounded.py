@@ -31,33 +31,29 @@ from ._registry import register_infinite, register_kl
 __all__: list[str] = []
 
 
+def _cb_moments(p: ContinuousBernoulli) -> tuple[Array, Array, Array]:
+    """(E[x], Var[x], -H) of ``p``: what a cross-entropy E_p[-log q] and KL need of it."""
+    xp = p.xp
+    mean, variance = cb_moments(xp, p.probs, p.logits, p.lims)
+    return mean, variance, -cb_entropy(xp, p.probs, p.logits, p.lims)
+
+
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
 def _kl_cb_cb(p: ContinuousBernoulli, q: ContinuousBernoulli) -> Array:
-    xp = p.xp
-    probs_p, logits_p = p.probs, p.logits
-    probs_q, logits_q = q.probs, q.logits
-    mean, _ = cb_moments(xp, probs_p, logits_p, p.lims)
-    cross = cb_cross_entropy(xp, mean, probs_q, logits_q, q.lims)
-    return cross - cb_entropy(xp, probs_p, logits_p, p.lims)
+    mean, _, negative_entropy = _cb_moments(p)
+    return negative_entropy + cb_cross_entropy(p.xp, mean, q.probs, q.logits, q.lims)
 
 
 @register_kl(ContinuousBernoulli, Exponential)
 def _kl_cb_exponential(p: ContinuousBernoulli, q: Exponential) -> Array:
-    xp = p.xp
-    probs, logits = p.probs, p.logits
-    rate = q.rate
-    mean, _ = cb_moments(xp, probs, logits, p.lims)
-    return exponential_cross_entropy(xp, mean, rate) - cb_entropy(xp, probs, logits, p.lims)
+    mean, _, negative_entropy = _cb_moments(p)
+    return negative_entropy + exponential_cross_entropy(p.xp, mean, q.rate)
 
 
 @register_kl(ContinuousBernoulli, Normal)
 def _kl_cb_normal(p: ContinuousBernoulli, q: Normal) -> Array:
-    xp = p.xp
-    probs, logits = p.probs, p.logits
-    loc, scale = q.loc, q.scale
-    mean, variance = cb_moments(xp, probs, logits, p.lims)
-    cross = gaussian_cross_entropy(xp, mean, variance, loc, scale)
-    return cross - cb_entropy(xp, probs, logits, p.lims)
+    mean, variance, negative_entropy = _cb_moments(p)
+    return negative_entropy + gaussian_cross_entropy(p.xp, mean, variance, q.loc, q.scale)
 
 
 def _uniform_cross_entropy(xp: Namespace, covers: Array, low: Array, high: Array) -> Array:

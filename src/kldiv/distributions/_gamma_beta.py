@@ -42,6 +42,12 @@ def _shape_rate(dist: Distribution) -> tuple[Array, Array]:
     return dist.concentration, dist.rate  # type: ignore[attr-defined]
 
 
+def _gamma_terms(dist: Distribution) -> tuple[Array, Array, Array]:
+    """(concentration, rate, -H) of a Gamma-like ``dist``: what KL from it to others needs."""
+    shape, rate = _shape_rate(dist)
+    return shape, rate, gamma_negative_entropy(dist.xp, shape, rate)
+
+
 def _gamma_kl(xp: Namespace, shape_p: Array, rate_p: Array, shape_q: Array, rate_q: Array) -> Array:
     """KL(Gamma(α_p, β_p) ‖ Gamma(α_q, β_q)).
 
@@ -68,12 +74,9 @@ for _p in _GAMMA_LIKE:
 @register_kl(Gamma, Normal)
 @register_kl(Exponential, Normal)
 def _kl_gamma_normal(p: Distribution, q: Normal) -> Array:
-    xp = p.xp
-    shape, rate = _shape_rate(p)
-    loc, scale = q.loc, q.scale
+    shape, rate, negative_entropy = _gamma_terms(p)
     mean = shape / rate
-    cross = gaussian_cross_entropy(xp, mean, mean / rate, loc, scale)
-    return gamma_negative_entropy(xp, shape, rate) + cross
+    return negative_entropy + gaussian_cross_entropy(p.xp, mean, mean / rate, q.loc, q.scale)
 
 
 @register_kl(Gamma, Gumbel)
@@ -81,11 +84,11 @@ def _kl_gamma_normal(p: Distribution, q: Normal) -> Array:
 def _kl_gamma_gumbel(p: Distribution, q: Gumbel) -> Array:
     """-H(p) + log s + (E[x] - μ)/s + E[e^{-(x - μ)/s}], the last = e^{μ/s - α log1p(1/(β s))}."""
     xp = p.xp
-    shape, rate = _shape_rate(p)
+    shape, rate, negative_entropy = _gamma_terms(p)
     loc, scale = q.loc, q.scale
     moment = xp.exp(loc / scale - shape * xp.log1p(1.0 / (rate * scale)))
     cross = xp.log(scale) + (shape / rate - loc) / scale + moment
-    return gamma_negative_entropy(xp, shape, rate) + cross
+    return negative_entropy + cross
 
 
 @register_kl(Beta, Beta)

@@ -43,8 +43,16 @@ class _CategoryProbabilities(Distribution):
         Constraint("non-negative with a positive, finite sum", _normalizable),
         event_ndim=1,
         alternative=True,
+        doc="Non-negative weights (..., K), normalised over the last axis.",
     )
-    logits = Param(real, event_ndim=1, alternative=True)
+    logits = Param(
+        real,
+        event_ndim=1,
+        alternative=True,
+        doc=(
+            "Unnormalised log-probabilities (..., K); give exactly one of ``probs`` and ``logits``."
+        ),
+    )
 
     def _finish(self) -> None:
         xp = self.xp
@@ -74,17 +82,6 @@ class _CategoryProbabilities(Distribution):
 class Categorical(_CategoryProbabilities):
     """Categorical(probs=|logits=): an index into the last axis of the parameter.
 
-    Parameters
-    ----------
-    probs : array, optional
-        Non-negative weights (..., K), normalised over the last axis.
-    logits : array, optional
-        Unnormalised log-probabilities (..., K); give exactly one of ``probs`` and ``logits``.
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
-    >>> from kldiv.distributions import kl_divergence
     >>> kl_divergence(Categorical(xp.asarray([1.0, 1.0])), Categorical(xp.asarray([0.25, 0.75])))
     Array(0.14384104, dtype=array_api_strict.float64)
     """
@@ -96,14 +93,6 @@ class OneHotCategorical(_CategoryProbabilities):
     Not a subclass of :class:`Categorical`: its events live in another space, so KL between the
     two is undefined (torch raises too).
 
-    Parameters
-    ----------
-    probs, logits : array, optional
-        As for :class:`Categorical`.
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
     >>> OneHotCategorical(logits=xp.zeros((2, 3))).event_shape
     (3,)
     """
@@ -116,20 +105,11 @@ class OneHotCategorical(_CategoryProbabilities):
 class Dirichlet(Distribution):
     """Dirichlet(concentration): density ∝ Π_k x_k^(α_k − 1) on the simplex; event shape (K,).
 
-    Parameters
-    ----------
-    concentration : array
-        α (..., K), > 0.
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
-    >>> from kldiv.distributions import kl_divergence
     >>> kl_divergence(Dirichlet(xp.asarray([1.0, 1.0])), Dirichlet(xp.asarray([2.0, 2.0])))
     Array(0.20824053, dtype=array_api_strict.float64)
     """
 
-    concentration = Param(positive, event_ndim=1)
+    concentration = Param(positive, event_ndim=1, doc="α (..., K), > 0.")
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -153,6 +133,15 @@ def _lower_cholesky(xp: Namespace, tril: Array, dist: Any) -> Array:
     return upper_zero & _is_cholesky_factor(xp, tril)
 
 
+_POSITIVE_DEFINITE = Constraint("symmetric positive definite", _positive_definite)
+_LOWER_CHOLESKY = Constraint("lower triangular with a positive diagonal", _lower_cholesky)
+
+
+def _alternative_matrix(constraint: Constraint, doc: str) -> Param:
+    """One of the alternative (..., d, d) matrices of :class:`MultivariateNormal`."""
+    return Param(constraint, event_ndim=2, alternative=True, doc=doc)
+
+
 class MultivariateNormal(Distribution):
     """MultivariateNormal(loc, covariance_matrix=|precision_matrix=|scale_tril=).
 
@@ -160,41 +149,21 @@ class MultivariateNormal(Distribution):
     computed on construction, a covariance or precision that is not positive definite is a
     ``ValueError`` naming it; the other matrices are derived from L on first read.
 
-    Parameters
-    ----------
-    loc : array
-        Mean μ (..., d).
-    covariance_matrix : array, optional
-        Σ (..., d, d), symmetric positive definite.
-    precision_matrix : array, optional
-        Σ⁻¹ (..., d, d), symmetric positive definite.
-    scale_tril : array, optional
-        Lower Cholesky factor L (..., d, d) with a positive diagonal; give exactly one matrix.
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
-    >>> from kldiv.distributions import kl_divergence
     >>> p = MultivariateNormal(xp.asarray([1.0, 0.0]), scale_tril=xp.eye(2))
     >>> kl_divergence(p, MultivariateNormal(xp.zeros(2), covariance_matrix=4 * xp.eye(2)))
     Array(0.76129436, dtype=array_api_strict.float64)
     """
 
-    loc = Param(real, event_ndim=1)
-    covariance_matrix = Param(
-        Constraint("symmetric positive definite", _positive_definite),
-        event_ndim=2,
-        alternative=True,
+    loc = Param(real, event_ndim=1, doc="Mean μ (..., d).")
+    covariance_matrix = _alternative_matrix(
+        _POSITIVE_DEFINITE, "Σ (..., d, d), symmetric positive definite."
     )
-    precision_matrix = Param(
-        Constraint("symmetric positive definite", _positive_definite),
-        event_ndim=2,
-        alternative=True,
+    precision_matrix = _alternative_matrix(
+        _POSITIVE_DEFINITE, "Σ⁻¹ (..., d, d), symmetric positive definite."
     )
-    scale_tril = Param(
-        Constraint("lower triangular with a positive diagonal", _lower_cholesky),
-        event_ndim=2,
-        alternative=True,
+    scale_tril = _alternative_matrix(
+        _LOWER_CHOLESKY,
+        "Lower Cholesky factor L (..., d, d) with a positive diagonal; give exactly one matrix.",
     )
 
     @property
@@ -239,27 +208,14 @@ class MultivariateNormal(Distribution):
 class LowRankMultivariateNormal(Distribution):
     """LowRankMultivariateNormal(loc, cov_factor, cov_diag): covariance Σ = W·Wᵀ + diag(D).
 
-    Parameters
-    ----------
-    loc : array
-        Mean (..., d).
-    cov_factor : array
-        W (..., d, r).
-    cov_diag : array
-        D (..., d), > 0.
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
-    >>> from kldiv.distributions import kl_divergence
     >>> p = LowRankMultivariateNormal(xp.zeros(2), xp.zeros((2, 1)), xp.ones(2))
     >>> kl_divergence(p, LowRankMultivariateNormal(xp.zeros(2), xp.zeros((2, 1)), 4 * xp.ones(2)))
     Array(0.63629436, dtype=array_api_strict.float64)
     """
 
-    loc = Param(real, event_ndim=1)
-    cov_factor = Param(real, event_ndim=2)
-    cov_diag = Param(positive, event_ndim=1)
+    loc = Param(real, event_ndim=1, doc="Mean (..., d).")
+    cov_factor = Param(real, event_ndim=2, doc="W (..., d, r).")
+    cov_diag = Param(positive, event_ndim=1, doc="D (..., d), > 0.")
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -301,24 +257,15 @@ class Independent(Distribution):
     """Independent(base_distribution, reinterpreted_batch_ndims): the rightmost batch axes of the
     base become event axes, so KL sums over them.
 
-    Parameters
-    ----------
-    base_distribution : Distribution
-        Any family of :mod:`kldiv.distributions`.
-    reinterpreted_batch_ndims : int
-        How many trailing batch axes of the base become event axes.
-
-    Examples
-    --------
-    >>> import array_api_strict as xp
-    >>> from kldiv.distributions import Normal, kl_divergence
     >>> p = Independent(Normal(xp.zeros(3), 1.0), 1)
     >>> kl_divergence(p, Independent(Normal(xp.ones(3), 1.0), 1))
     Array(1.5, dtype=array_api_strict.float64)
     """
 
-    base_distribution = Option()
-    reinterpreted_batch_ndims = Option()
+    base_distribution = Option(doc="Any family of :mod:`kldiv.distributions`.", kind="Distribution")
+    reinterpreted_batch_ndims = Option(
+        doc="How many trailing batch axes of the base become event axes.", kind="int"
+    )
 
     def _assemble(self, params: dict[str, Any], validate: bool) -> None:
         base = self.base_distribution

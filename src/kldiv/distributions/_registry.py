@@ -42,8 +42,10 @@ def register_kl(type_p: type, type_q: type) -> Callable[[PairFunction], PairFunc
 
     Parameters
     ----------
-    type_p, type_q : type
-        Subclasses of :class:`Distribution`.
+    type_p : type
+        The family of ``p``: a subclass of :class:`Distribution`.
+    type_q : type
+        The family of ``q``: a subclass of :class:`Distribution`.
 
     Returns
     -------
