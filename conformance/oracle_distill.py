@@ -57,7 +57,8 @@ def js_div_logits(
 ) -> np.ndarray:
     """β KL(p ‖ m) + (1 - β) KL(q ‖ m), m = β p + (1 - β) q, of the (input, target) logits;
     KL(p ‖ q) at β = 0 and KL(q ‖ p) at β = 1 (TRL's ends); pointwise, then the reduction."""
-    log_q, log_p = log_softmaxes(*logits, temperature, axis)
+    input_logits, target_logits = logits
+    log_q, log_p = log_softmaxes(input_logits, target_logits, temperature, axis)
     if beta == 0:
         return _reduce_pointwise(_log_terms(log_p, log_q), reduction)
     if beta == 1:
