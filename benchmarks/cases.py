@@ -124,15 +124,9 @@ def _kldiv_kl_div(log_q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return kldiv.kl_div(log_q, p, reduction="batchmean")
 
 
-def _teacher_fixed(loss: Callable[..., torch.Tensor], inputs: LogitsInputs) -> Call:
-    """Forward and backward with respect to the student only, as in distillation."""
-    student = inputs.student.detach().clone().requires_grad_(True)
-
-    def call() -> None:
-        student.grad = None
-        loss(student, inputs.teacher).backward()
-
-    return call
+def _teacher_logits(teacher: torch.Tensor) -> tuple[torch.Tensor]:
+    """The teacher's side of a logits call: its logits."""
+    return (teacher,)
 
 
 def _teacher_topk(teacher: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -156,17 +150,22 @@ def _topk_composite(student: torch.Tensor, logprobs: torch.Tensor, indices: torc
     return rows.sum() / student.shape[0]
 
 
-def _topk_call(loss: Callable[..., Any], inputs: LogitsInputs, gradient: bool) -> Call:
-    """``loss`` of the student against the teacher's top k (stored before the call); with
-    ``gradient``, forward and backward with respect to the student."""
-    logprobs, indices = _teacher_topk(inputs.teacher)
+def _student_call(
+    loss: Callable[..., Any],
+    inputs: LogitsInputs,
+    teacher_side: Callable[[torch.Tensor], tuple[torch.Tensor, ...]],
+    gradient: bool,
+) -> Call:
+    """``loss`` of the student against ``teacher_side(teacher)`` (formed before the call); with
+    ``gradient``, forward and backward with respect to the student only, as in distillation."""
+    teacher = teacher_side(inputs.teacher)
     if not gradient:
-        return lambda: loss(inputs.student, logprobs, indices)
+        return lambda: loss(inputs.student, *teacher)
     student = inputs.student.detach().clone().requires_grad_(True)
 
     def call() -> None:
         student.grad = None
-        loss(student, logprobs, indices).backward()
+        loss(student, *teacher).backward()
 
     return call
 
@@ -224,53 +223,22 @@ IMPLEMENTATIONS = (
         "torch",
         lambda i: _forward_backward(_kldiv_kl_div, i.torch_views["log_q"], i.torch_views["p"]),
     ),
-    Implementation(
-        "F.kl_div(log_softmax) logits",
-        "logits",
-        lambda i: lambda: _logits_composite(i.student, i.teacher),
-        logits=True,
-    ),
-    Implementation(
-        "kldiv.kl_div_logits",
-        "logits",
-        lambda i: lambda: _logits_kldiv(i.student, i.teacher),
-        logits=True,
-    ),
-    Implementation(
-        "F.kl_div(log_softmax) logits fwd+bwd",
-        "logits",
-        lambda i: _teacher_fixed(_logits_composite, i),
-        logits=True,
-    ),
-    Implementation(
-        "kldiv.kl_div_logits fwd+bwd",
-        "logits",
-        lambda i: _teacher_fixed(_logits_kldiv, i),
-        logits=True,
-    ),
-    Implementation(
-        "kldiv.js_div_logits",
-        "logits",
-        lambda i: lambda: _js_kldiv(i.student, i.teacher),
-        logits=True,
-    ),
-    Implementation(
-        "kldiv.js_div_logits fwd+bwd",
-        "logits",
-        lambda i: _teacher_fixed(_js_kldiv, i),
-        logits=True,
-    ),
     *(
         Implementation(
             f"{name}{suffix}",
             "logits",
-            lambda i, loss=loss, gradient=bool(suffix): _topk_call(loss, i, gradient),
+            lambda i, loss=loss, side=side, gradient=bool(suffix): _student_call(
+                loss, i, side, gradient
+            ),
             logits=True,
-            input_bytes=topk_input_bytes,
+            input_bytes=read,
         )
-        for name, loss in (
-            ("F.log_softmax+gather topk", _topk_composite),
-            ("kldiv.kl_topk", _topk_kldiv),
+        for name, loss, side, read in (
+            ("F.kl_div(log_softmax) logits", _logits_composite, _teacher_logits, input_bytes),
+            ("kldiv.kl_div_logits", _logits_kldiv, _teacher_logits, input_bytes),
+            ("kldiv.js_div_logits", _js_kldiv, _teacher_logits, input_bytes),
+            ("F.log_softmax+gather topk", _topk_composite, _teacher_topk, topk_input_bytes),
+            ("kldiv.kl_topk", _topk_kldiv, _teacher_topk, topk_input_bytes),
         )
         for suffix in ("", " fwd+bwd")
     ),

@@ -19,19 +19,10 @@ from typing import Any
 import mpmath
 import numpy as np
 
-__all__ = [
-    "DIGITS",
-    "cross_entropy",
-    "entropy",
-    "jeffreys",
-    "js_distance",
-    "js_divergence",
-    "kl_div",
-    "kl_div_logits",
-    "kl_divergence",
-    "log_softmaxes",
-    "rel_entr",
-]
+from kldiv import discrete
+
+#: One oracle per function of :mod:`kldiv.discrete` (its ``KLDivLoss`` is judged by ``kl_div``).
+__all__ = ["DIGITS", "log_softmaxes", *sorted(set(discrete.__all__) - {"KLDivLoss"})]
 
 DIGITS = 50
 
@@ -180,17 +171,32 @@ def kl_div(
     return _reduce_pointwise(terms, reduction)
 
 
-@_oracle
-def kl_divergence(
-    p: np.ndarray,
-    q: np.ndarray,
-    log_prob: bool = False,
-    reduction: str | None = "mean",
-    axis: int = -1,
-) -> np.ndarray:
-    """KL(P ‖ Q) per row (rows renormalised unless ``log_prob``), then the row reduction."""
-    (p, q), axis = _prepare(p, q, axis=axis)
-    return _reduce_rows(_kl_rows(p, q, axis, log_prob), reduction)
+def _row_oracle(
+    name: str, rows: Callable[[np.ndarray, np.ndarray, int, bool], np.ndarray], doc: str
+) -> Callable[..., np.ndarray]:
+    """The oracle ``name`` of a function with ``kl_divergence``'s arguments: ``rows(p, q, axis,
+    log_prob)`` of the prepared pair, then the row reduction."""
+
+    def oracle(
+        *pair: np.ndarray, log_prob: bool = False, reduction: str | None = "mean", axis: int = -1
+    ) -> np.ndarray:
+        (p, q), axis = _prepare(*pair, axis=axis)
+        return _reduce_rows(rows(p, q, axis, log_prob), reduction)
+
+    oracle.__name__, oracle.__doc__ = name, doc
+    return _oracle(oracle)
+
+
+kl_divergence = _row_oracle(
+    "kl_divergence",
+    _kl_rows,
+    "KL(P ‖ Q) per row (rows renormalised unless ``log_prob``), then the row reduction.",
+)
+jeffreys = _row_oracle(
+    "jeffreys",
+    lambda p, q, axis, log_prob: _kl_rows(p, q, axis, log_prob) + _kl_rows(q, p, axis, log_prob),
+    "KL(P ‖ Q) + KL(Q ‖ P) per row, then the row reduction.",
+)
 
 
 @_oracle
@@ -236,20 +242,6 @@ def js_distance(p: np.ndarray, q: np.ndarray, base: float = 2, axis: int = -1) -
     (p, q), axis = _prepare(p, q, axis=axis)
     divergence = _in_base(_js_rows(p, q, axis, log_prob=False), base)
     return np.frompyfunc(mpmath.sqrt, 1, 1)(divergence)
-
-
-@_oracle
-def jeffreys(
-    p: np.ndarray,
-    q: np.ndarray,
-    log_prob: bool = False,
-    reduction: str | None = "mean",
-    axis: int = -1,
-) -> np.ndarray:
-    """KL(P ‖ Q) + KL(Q ‖ P) per row, then the row reduction."""
-    (p, q), axis = _prepare(p, q, axis=axis)
-    rows = _kl_rows(p, q, axis, log_prob) + _kl_rows(q, p, axis, log_prob)
-    return _reduce_rows(rows, reduction)
 
 
 @_oracle

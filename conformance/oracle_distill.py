@@ -17,31 +17,28 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from conformance.distill_specs import Arrays, topk_by_rows
 from conformance.oracle import (
     _log_softmax,
     _log_terms,
     _mp,
     _oracle,
     _reduce_pointwise,
+    kl_div_logits,
     log_softmaxes,
 )
 
-__all__ = ["js_div_logits", "kl_topk", "reduce_topk_rows", "reverse_kl_logits"]
+__all__ = ["js_div_logits", "kl_topk", "reverse_kl_logits"]
 
 _INF = mpmath.mpf("inf")
 
 
-@_oracle
 def reverse_kl_logits(
-    input_logits: np.ndarray,
-    target_logits: np.ndarray,
-    temperature: float = 1.0,
-    reduction: str = "batchmean",
-    axis: int = -1,
+    input_logits: np.ndarray, target_logits: np.ndarray, **options: Any
 ) -> np.ndarray:
-    """KL(softmax(input/T) ‖ softmax(target/T)) as pointwise terms, then the reduction."""
-    log_q, log_p = log_softmaxes(input_logits, target_logits, temperature, axis)
-    return _reduce_pointwise(_log_terms(log_q, log_p), reduction)
+    """KL(softmax(input/T) ‖ softmax(target/T)): :func:`conformance.oracle.kl_div_logits` with
+    the two logits swapped, the same keywords."""
+    return kl_div_logits(target_logits, input_logits, **options)
 
 
 def _log_mixture(log_p: Any, log_q: Any, beta: Any) -> Any:
@@ -52,15 +49,15 @@ def _log_mixture(log_p: Any, log_q: Any, beta: Any) -> Any:
 
 @_oracle
 def js_div_logits(
-    input_logits: np.ndarray,
-    target_logits: np.ndarray,
+    *logits: np.ndarray,
     beta: float = 0.5,
     temperature: float = 1.0,
     reduction: str = "batchmean",
     axis: int = -1,
 ) -> np.ndarray:
-    """β KL(p ‖ m) + (1 - β) KL(q ‖ m), m = β p + (1 - β) q; KL(p ‖ q) at β = 0 and KL(q ‖ p)
-    at β = 1 (TRL's ends); pointwise, then the reduction."""
+    """β KL(p ‖ m) + (1 - β) KL(q ‖ m), m = β p + (1 - β) q, of the (input, target) logits;
+    KL(p ‖ q) at β = 0 and KL(q ‖ p) at β = 1 (TRL's ends); pointwise, then the reduction."""
+    input_logits, target_logits = logits
     log_q, log_p = log_softmaxes(input_logits, target_logits, temperature, axis)
     if beta == 0:
         return _reduce_pointwise(_log_terms(log_p, log_q), reduction)
@@ -91,50 +88,21 @@ def _topk_row(log_s: np.ndarray, log_t: np.ndarray, indices: np.ndarray, tail: s
     return value + (_INF if rest == 0 else missing * mpmath.log(missing / rest))
 
 
+def _topk_rows(rows: Arrays, kept: np.ndarray, tail: str, temperature: float) -> np.ndarray:
+    """Each kept row's KL from the student's full log-softmax; 0 where not kept."""
+    student, logprobs, indices = rows
+    log_s = _log_softmax(_mp(student) / mpmath.mpf(temperature), 1)
+    log_t = _mp(logprobs)
+    indices = indices.astype(int)
+    values = [
+        _topk_row(log_s[row], log_t[row], indices[row], tail) if kept[row] else mpmath.mpf(0)
+        for row in range(len(log_s))
+    ]
+    return np.asarray(values, dtype=object)
+
+
 @_oracle
-def kl_topk(
-    student_logits: np.ndarray,
-    teacher_topk_logprobs: np.ndarray,
-    teacher_topk_indices: np.ndarray,
-    *mask: np.ndarray,
-    tail: str = "bucket",
-    temperature: float = 1.0,
-    reduction: str = "batchmean",
-    axis: int = -1,
-) -> np.ndarray:
-    """Each row from the student's full log-softmax at 50 digits, then the masked reduction."""
-    axis = axis % student_logits.ndim
-    student = np.moveaxis(student_logits, axis, -1)
-    batch_shape = student.shape[:-1]
-    log_s = _log_softmax(_mp(student.reshape(-1, student.shape[-1])) / mpmath.mpf(temperature), 1)
-    log_t = _mp(np.moveaxis(teacher_topk_logprobs, axis, -1).reshape(len(log_s), -1))
-    indices = np.moveaxis(teacher_topk_indices, axis, -1).reshape(len(log_s), -1).astype(int)
-    kept = np.ones(len(log_s), dtype=bool)
-    if mask:
-        kept = np.broadcast_to(mask[0] != 0, batch_shape).reshape(-1)
-    rows = np.asarray(
-        [
-            _topk_row(log_s[row], log_t[row], indices[row], tail) if kept[row] else mpmath.mpf(0)
-            for row in range(len(log_s))
-        ],
-        dtype=object,
-    ).reshape(batch_shape)
-    return reduce_topk_rows(
-        rows, kept.reshape(batch_shape) if mask else None, reduction, student_logits.shape[0]
-    )
-
-
-def reduce_topk_rows(
-    rows: np.ndarray, kept: np.ndarray | None, reduction: str, first_size: int
-) -> np.ndarray:
-    """``kl_topk``'s reductions of the row values (0 where masked already): 'none', 'sum',
-    'batchmean' over ``first_size`` (the logits' first axis) and 'mean' over the rows; with a
-    mask ``kept``, both means over the kept rows."""
-    if reduction == "none":
-        return rows
-    total = np.asarray(np.sum(rows))
-    if reduction == "sum":
-        return total
-    if kept is not None:
-        return total / int(kept.sum())
-    return total / (rows.size if reduction == "mean" else first_size)
+def kl_topk(*arrays: np.ndarray, **options: Any) -> np.ndarray:
+    """``kl_topk`` (its arguments and keywords): each row from the student's full log-softmax
+    at 50 digits, then the masked reduction."""
+    return topk_by_rows(_topk_rows, *arrays, **options)

@@ -177,15 +177,10 @@ def _pot_wasserstein_row(
     return float(ot.wasserstein_1d(u_values, v_values, u_mass, v_mass, p=p)) ** (1 / p)
 
 
-def pot_wasserstein_1d(
-    u_values: np.ndarray,
-    v_values: np.ndarray,
-    u_weights: np.ndarray,
-    v_weights: np.ndarray,
-    p: float = 1,
-) -> np.ndarray:
-    """``ot.wasserstein_1d`` row by row (batch axes broadcast), its W_p^p made W_p."""
-    return row_by_row(_pot_wasserstein_row, u_values, v_values, u_weights, v_weights, p=p)
+def pot_wasserstein_1d(*arrays: np.ndarray, p: float = 1) -> np.ndarray:
+    """``ot.wasserstein_1d`` of the arrays ``(u_values, v_values, u_weights, v_weights)`` row by
+    row (batch axes broadcast), its W_p^p made W_p."""
+    return row_by_row(_pot_wasserstein_row, *arrays, p=p)
 
 
 def pot_bures_wasserstein(

@@ -85,7 +85,7 @@ class Report:
             deviation = DEVIATIONS.get(key)
             lines.append(f"### `{key}`")
             if deviation is None:
-                lines += ["", "**Undeclared key** (not in `conformance/deviations.py`).", ""]
+                lines += ["", "**Undeclared key** (not in `conformance/deviations.json`).", ""]
             else:
                 lines += [
                     "",

@@ -58,6 +58,14 @@ def validate_args() -> Iterator[None]:
         kldiv.set_validate_args(None)
 
 
+@pytest.fixture
+def jax() -> Any:
+    """JAX with float64 enabled (skipped where it is not installed)."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """With ``KLDIV_RECORD_NAMESPACE`` set, record the namespace names kldiv uses."""
     start_recording()

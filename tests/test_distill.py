@@ -9,7 +9,7 @@ import pytest
 # The dense references evaluate with torch: without it (the NumPy-only run) there is no judge.
 pytest.importorskip("torch")
 
-from conformance.cases.distill import (
+from conformance.distill_specs import (
     dense_topk_kl,
     dense_topk_rows,
     topk_inputs,
@@ -330,13 +330,6 @@ def test_torch_without_gradient_records_nothing():
     torch = pytest.importorskip("torch")
     arrays = [torch.as_tensor(a) for a in topk_inputs(np.random.default_rng(11), (3,), k=4)]
     assert kldiv.kl_topk(arrays[0], arrays[1], arrays[2].long()).grad_fn is None
-
-
-@pytest.fixture
-def jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
 
 
 @pytest.mark.parametrize("tail", TAILS)

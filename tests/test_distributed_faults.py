@@ -19,34 +19,19 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from .test_metrics_distributed import free_port
+from .test_metrics_distributed import WORLD_SIZE, free_port, init_gloo
 
 pytestmark = pytest.mark.distributed
 
-WORLD_SIZE = 2
 SYNC_TIMEOUT_S = 3.0
 GROUP_TIMEOUT_S = 30
 WAIT_S = 150  # starting torch twice on a loaded machine, then the group timeout at most
-
-
-def _init(rank: int, port: int) -> Any:
-    import torch.distributed as dist
-
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=WORLD_SIZE,
-        timeout=timedelta(seconds=GROUP_TIMEOUT_S),
-    )
-    return dist
 
 
 def _fed_metric(library: str = "torch", reduction: str = "mean", **kwargs: Any) -> Any:
@@ -79,7 +64,7 @@ def _save(out: str, rank: int, results: dict[str, Any]) -> None:
 
 def _absent(rank: int, port: int, out: str) -> None:
     """Rank 1 never calls sync(); rank 0 calls it with a timeout."""
-    _init(rank, port)
+    init_gloo(rank, port, GROUP_TIMEOUT_S)
     if rank == 1:
         time.sleep(WAIT_S)  # killed by the test before it wakes
         return
@@ -92,7 +77,7 @@ def _absent(rank: int, port: int, out: str) -> None:
 
 def _killed(rank: int, port: int, out: str) -> None:
     """Rank 1 is killed (SIGKILL) before sync(); rank 0 calls sync() with the group's timeout."""
-    _init(rank, port)
+    init_gloo(rank, port, GROUP_TIMEOUT_S)
     if rank == 1:
         os.kill(os.getpid(), signal.SIGKILL)
     metric = _fed_metric()
@@ -102,7 +87,7 @@ def _killed(rank: int, port: int, out: str) -> None:
 
 def _incompatible(rank: int, port: int, out: str) -> None:
     """Mismatched metrics, each refused on both ranks."""
-    dist = _init(rank, port)
+    dist = init_gloo(rank, port, GROUP_TIMEOUT_S)
     import torch
 
     results = {

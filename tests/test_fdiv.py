@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import kldiv
+import kldiv.fdiv
 from kldiv.testing import assert_close, assert_same_kind, lazy_xp_function, to_numpy
 
 from .test_properties import SETTINGS, row_pairs
@@ -26,22 +27,10 @@ stats = pytest.importorskip("scipy.stats")  # a reference of several functions h
 INF = math.inf
 NAN = math.nan
 
-ROW_FUNCTIONS = (
-    "hellinger",
-    "hellinger_squared",
-    "total_variation",
-    "chi2",
-    "renyi_divergence",
-    "alpha_divergence",
-    "bhattacharyya_coefficient",
-    "bhattacharyya_distance",
-    "tsallis_divergence",
-    "power_divergence",
-    "psi",
-    "f_divergence",
-)
+#: The family's row functions: every name :mod:`kldiv.fdiv` exports but the 1-D Wasserstein.
+ROW_FUNCTIONS = tuple(name for name in kldiv.fdiv.__all__ if name != "wasserstein_1d")
 lazy_xp_modules = [kldiv]
-for _name in (*ROW_FUNCTIONS, "wasserstein_1d"):
+for _name in kldiv.fdiv.__all__:
     lazy_xp_function(getattr(kldiv, _name))
 
 #: Keyword arguments that each parametrised function needs (and a usual choice).

@@ -236,17 +236,7 @@ SIGNATURES: list[Signature] = [
         PAIR + keywords(base="log_base", axis="axis", validate_args="validate"),
     ),
     row_function("jeffreys"),
-    Signature(
-        "kl_div_logits",
-        function(kldiv.kl_div_logits),
-        arrays("input_logits", "target_logits", kind="logits")
-        + keywords(
-            temperature="positive_number",
-            reduction="pointwise",
-            axis="axis",
-            validate_args="validate",
-        ),
-    ),
+    logits_pair("kl_div_logits"),
     Signature(
         "kl_topk",
         function(kldiv.kl_topk),
@@ -317,26 +307,10 @@ SIGNATURES: list[Signature] = [
     Signature(
         "kl_standard_normal",
         function(kldiv.kl_standard_normal),
-        arrays("mu", "log_var", kind="real")
-        + keywords(
-            reduction="pointwise",
-            clamp_min="clamp_min",
-            clamp_max="clamp_max",
-            validate_args="validate",
-        ),
+        arrays("mu", "log_var", kind="real") + NORMAL_OPTIONS,
     ),
-    Signature(
-        "kl_normal",
-        function(kldiv.kl_normal),
-        arrays("mu_p", "log_var_p", "mu_q", "log_var_q", kind="real")
-        + keywords(
-            reduction="pointwise",
-            clamp_min="clamp_min",
-            clamp_max="clamp_max",
-            validate_args="validate",
-        ),
-    ),
-    Signature("kl_mvn", function(kldiv.kl_mvn), (*MVN, *keywords(validate_args="validate"))),
+    gaussian_pair("kl_normal"),
+    gaussian_pair("kl_mvn"),
     logits_pair("reverse_kl_logits"),
     logits_pair("js_div_logits", *keywords(beta="unit_number")),
     gaussian_pair("bhattacharyya_normal", *keywords(coefficient="bool")),
@@ -374,34 +348,38 @@ SIGNATURES: list[Signature] = [
             kldiv.TotalVariationDistance,
         )
     ),
-    family("Normal", ("loc", "real"), ("scale", "positive")),
-    family("Cauchy", ("loc", "real"), ("scale", "positive")),
-    family("Laplace", ("loc", "real"), ("scale", "positive")),
-    family("Gumbel", ("loc", "real"), ("scale", "positive")),
-    family("LogNormal", ("loc", "real"), ("scale", "positive")),
+    *(
+        family(name, ("loc", "real"), ("scale", "positive"))
+        for name in ("Normal", "Cauchy", "Laplace", "Gumbel", "LogNormal")
+    ),
     family("HalfNormal", ("scale", "positive")),
-    family("Exponential", ("rate", "positive")),
-    family("Poisson", ("rate", "positive")),
+    *(family(name, ("rate", "positive")) for name in ("Exponential", "Poisson")),
     family("Chi2", ("df", "positive")),
     family("Gamma", ("concentration", "positive"), ("rate", "positive")),
-    family("Beta", ("concentration1", "positive"), ("concentration0", "positive")),
-    family("Kumaraswamy", ("concentration1", "positive"), ("concentration0", "positive")),
+    *(
+        family(name, ("concentration1", "positive"), ("concentration0", "positive"))
+        for name in ("Beta", "Kumaraswamy")
+    ),
     family("Weibull", ("scale", "positive"), ("concentration", "positive")),
     family("Pareto", ("scale", "positive"), ("alpha", "positive")),
     family("VonMises", ("loc", "real"), ("concentration", "positive")),
     family("Uniform", ("low", "unit"), ("high", "above_one")),
     family("Dirichlet", ("concentration", "positive")),
-    family("Bernoulli", ("probs", "unit")),
+    *(
+        family(name, ("probs", "unit"))
+        for name in ("Bernoulli", "Binomial", "Geometric", "ContinuousBernoulli")
+    ),
     family("Bernoulli", ("logits", "real")),
-    family("Binomial", ("probs", "unit")),
-    family("Geometric", ("probs", "unit")),
-    family("ContinuousBernoulli", ("probs", "unit")),
-    family("Categorical", ("probs", "probs")),
+    *(family(name, ("probs", "probs")) for name in ("Categorical", "OneHotCategorical")),
     family("Categorical", ("logits", "logits")),
-    family("OneHotCategorical", ("probs", "probs")),
-    family("MultivariateNormal", ("loc", "vector"), ("scale_tril", "tril")),
-    family("MultivariateNormal", ("loc", "vector"), ("covariance_matrix", "spd")),
-    family("MultivariateNormal", ("loc", "vector"), ("precision_matrix", "spd")),
+    *(
+        family("MultivariateNormal", ("loc", "vector"), (factor, kind))
+        for factor, kind in (
+            ("scale_tril", "tril"),
+            ("covariance_matrix", "spd"),
+            ("precision_matrix", "spd"),
+        )
+    ),
     family(
         "LowRankMultivariateNormal",
         ("loc", "vector"),

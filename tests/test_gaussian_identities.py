@@ -9,18 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import kldiv
-from kldiv.gaussian import (
-    bhattacharyya_mvn,
-    bhattacharyya_normal,
-    hellinger_mvn,
-    hellinger_normal,
-    kl_mvn,
-    kl_normal,
-    renyi_mvn,
-    renyi_normal,
-    wasserstein2_mvn,
-    wasserstein2_normal,
-)
+from kldiv import gaussian
 from kldiv.testing import assert_close, to_numpy
 
 from .test_properties import SETTINGS
@@ -41,13 +30,15 @@ def test_closed_forms_are_the_row_functions_of_a_fine_grid() -> None:
     arrays = tuple(np.asarray(v) for v in (mu_p, log_var_p, mu_q, log_var_q))
     for alpha in (0.3, 0.5, 1.0, 1.7):
         rows = kldiv.renyi_divergence(p, q, alpha=alpha)
-        assert_close(renyi_normal(*arrays, alpha=alpha), float(rows), rtol=1e-10)
+        assert_close(gaussian.renyi_normal(*arrays, alpha=alpha), float(rows), rtol=1e-10)
     assert_close(
-        bhattacharyya_normal(*arrays), float(kldiv.bhattacharyya_distance(p, q)), rtol=1e-10
+        gaussian.bhattacharyya_normal(*arrays),
+        float(kldiv.bhattacharyya_distance(p, q)),
+        rtol=1e-10,
     )
-    assert_close(hellinger_normal(*arrays), float(kldiv.hellinger(p, q)), rtol=1e-10)
+    assert_close(gaussian.hellinger_normal(*arrays), float(kldiv.hellinger(p, q)), rtol=1e-10)
     histogram = kldiv.wasserstein_1d(grid, grid, p, q, p=2)
-    assert_close(wasserstein2_normal(*arrays), float(histogram), rtol=2e-3)
+    assert_close(gaussian.wasserstein2_normal(*arrays), float(histogram), rtol=2e-3)
 
 
 # --- identities (hypothesis) ---------------------------------------------------------------------
@@ -81,30 +72,30 @@ def mvn_pairs(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
 @SETTINGS
 @given(normal_pairs(), st.floats(0.01, 0.99), st.floats(0.0, 3.0))
 def test_renyi_normal_identities(pair, alpha, step):
-    kl = kl_normal(*pair)
+    kl = gaussian.kl_normal(*pair)
     # α → 1 is the KL, from both sides (D_α − KL ≈ (α − 1)·Var_p[log p/q]/2, up to ~1e-4 here)
     for order in (1 - 1e-10, 1 + 1e-10):
-        assert_close(renyi_normal(*pair, alpha=order), kl, rtol=1e-6, atol=1e-9)
+        assert_close(gaussian.renyi_normal(*pair, alpha=order), kl, rtol=1e-6, atol=1e-9)
     # non-negative, non-decreasing in α, and skew symmetric: (1 − α) D_α(p‖q) = α D_(1−α)(q‖p)
-    lower = renyi_normal(*pair, alpha=alpha)
-    higher = renyi_normal(*pair, alpha=alpha + step)
+    lower = gaussian.renyi_normal(*pair, alpha=alpha)
+    higher = gaussian.renyi_normal(*pair, alpha=alpha + step)
     assert np.all(lower >= 0)
     assert np.all(lower <= higher * (1 + 1e-9) + 1e-12)
     mu_p, log_var_p, mu_q, log_var_q = pair
-    swapped = renyi_normal(mu_q, log_var_q, mu_p, log_var_p, alpha=1 - alpha)
+    swapped = gaussian.renyi_normal(mu_q, log_var_q, mu_p, log_var_p, alpha=1 - alpha)
     assert_close((1 - alpha) * lower, alpha * swapped, rtol=1e-9, atol=1e-12)
 
 
 @SETTINGS
 @given(normal_pairs())
 def test_bhattacharyya_hellinger_normal_identities(pair):
-    kl = to_numpy(kl_normal(*pair, reduction="sum"))
-    distance = bhattacharyya_normal(*pair, event_ndims=1)
+    kl = to_numpy(gaussian.kl_normal(*pair, reduction="sum"))
+    distance = gaussian.bhattacharyya_normal(*pair, event_ndims=1)
     assert_close(
-        distance, renyi_normal(*pair, alpha=0.5, event_ndims=1) / 2, rtol=1e-12, atol=1e-15
+        distance, gaussian.renyi_normal(*pair, alpha=0.5, event_ndims=1) / 2, rtol=1e-12, atol=1e-15
     )
-    coefficient = bhattacharyya_normal(*pair, coefficient=True, event_ndims=1)
-    squared = hellinger_normal(*pair, squared=True, event_ndims=1)
+    coefficient = gaussian.bhattacharyya_normal(*pair, coefficient=True, event_ndims=1)
+    squared = gaussian.hellinger_normal(*pair, squared=True, event_ndims=1)
     assert_close(squared, 1 - coefficient, rtol=1e-9, atol=1e-15)
     assert np.all((coefficient > 0) & (coefficient <= 1))
     # H² = 1 − e^(−D_B) ≤ D_B = D_½ / 2 ≤ KL / 2 (Rényi grows with its order)
@@ -116,12 +107,16 @@ def test_bhattacharyya_hellinger_normal_identities(pair):
 @given(normal_pairs())
 def test_wasserstein2_normal_is_a_distance(pair):
     mu_p, log_var_p, mu_q, log_var_q = pair
-    forward = wasserstein2_normal(*pair)
-    assert_close(wasserstein2_normal(mu_q, log_var_q, mu_p, log_var_p), forward, rtol=1e-14)
+    forward = gaussian.wasserstein2_normal(*pair)
+    assert_close(
+        gaussian.wasserstein2_normal(mu_q, log_var_q, mu_p, log_var_p), forward, rtol=1e-14
+    )
     # (below 1e-154, (mu_p − mu_q)² underflows: an absolute floor)
     assert np.all(forward >= np.abs(mu_p - mu_q) * (1 - 1e-12) - 1e-150)
     assert_close(
-        wasserstein2_normal(mu_p, log_var_p, mu_p, log_var_p), np.zeros_like(forward), atol=0
+        gaussian.wasserstein2_normal(mu_p, log_var_p, mu_p, log_var_p),
+        np.zeros_like(forward),
+        atol=0,
     )
 
 
@@ -129,31 +124,31 @@ def test_wasserstein2_normal_is_a_distance(pair):
 @given(mvn_pairs(), st.floats(0.05, 0.95))
 def test_renyi_mvn_identities(pair, alpha):
     loc_p, tril_p, loc_q, tril_q = pair
-    kl = float(kl_mvn(*pair))
+    kl = float(gaussian.kl_mvn(*pair))
     for order in (1 - 1e-9, 1 + 1e-9):
-        assert_close(renyi_mvn(*pair, alpha=order), kl, rtol=1e-5, atol=1e-8)
-    value = float(renyi_mvn(*pair, alpha=alpha))
-    swapped = float(renyi_mvn(loc_q, tril_q, loc_p, tril_p, alpha=1 - alpha))
+        assert_close(gaussian.renyi_mvn(*pair, alpha=order), kl, rtol=1e-5, atol=1e-8)
+    value = float(gaussian.renyi_mvn(*pair, alpha=alpha))
+    swapped = float(gaussian.renyi_mvn(loc_q, tril_q, loc_p, tril_p, alpha=1 - alpha))
     assert value >= -1e-12
     assert value <= kl * (1 + 1e-9) + 1e-12
     assert abs((1 - alpha) * value - alpha * swapped) <= 1e-9 * (1 + abs(value))
-    squared = float(hellinger_mvn(*pair, squared=True))
+    squared = float(gaussian.hellinger_mvn(*pair, squared=True))
     assert_close(
         np.asarray(squared),
-        1 - float(bhattacharyya_mvn(*pair, coefficient=True)),
+        1 - float(gaussian.bhattacharyya_mvn(*pair, coefficient=True)),
         rtol=1e-9,
         atol=1e-15,
     )
-    assert squared <= float(bhattacharyya_mvn(*pair)) + 1e-15
+    assert squared <= float(gaussian.bhattacharyya_mvn(*pair)) + 1e-15
 
 
 @SETTINGS
 @given(mvn_pairs())
 def test_wasserstein2_mvn_is_symmetric_and_bounded_by_the_means(pair):
     loc_p, tril_p, loc_q, tril_q = pair
-    forward = float(wasserstein2_mvn(*pair))
+    forward = float(gaussian.wasserstein2_mvn(*pair))
     assert_close(
-        np.asarray(float(wasserstein2_mvn(loc_q, tril_q, loc_p, tril_p))),
+        np.asarray(float(gaussian.wasserstein2_mvn(loc_q, tril_q, loc_p, tril_p))),
         forward,
         rtol=1e-9,
         atol=1e-7,

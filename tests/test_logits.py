@@ -251,13 +251,6 @@ def test_torch_without_gradient_records_nothing(tiny_blocks):
 # --- gradients: JAX --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
-
-
 @pytest.mark.parametrize("reduction", REDUCED)
 @pytest.mark.parametrize(("shape", "axis"), LAYOUTS[::2])
 def test_jax_gradients_equal_the_generic_path(jax, tiny_blocks, shape, axis, reduction):

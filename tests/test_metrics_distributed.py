@@ -57,20 +57,27 @@ def key(config: tuple[Any, ...]) -> str:
     return "-".join(str(part) for part in config)
 
 
-def _worker(rank: int, port: int, out: str) -> None:
-    """One rank: every configuration, then an empty rank, a mismatch, and torchmetrics' DDP."""
+def init_gloo(rank: int, port: int, timeout_s: float) -> Any:
+    """Join the :data:`WORLD_SIZE` ranks' gloo group at 127.0.0.1:``port``, the group's
+    operations timing out after ``timeout_s``; returns ``torch.distributed``."""
     import torch.distributed as dist
-
-    import kldiv.metrics
-    from kldiv.integrations import torchmetrics as integration
 
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://127.0.0.1:{port}",
         rank=rank,
         world_size=WORLD_SIZE,
-        timeout=timedelta(seconds=TIMEOUT_S),
+        timeout=timedelta(seconds=timeout_s),
     )
+    return dist
+
+
+def _worker(rank: int, port: int, out: str) -> None:
+    """One rank: every configuration, then an empty rank, a mismatch, and torchmetrics' DDP."""
+    import kldiv.metrics
+    from kldiv.integrations import torchmetrics as integration
+
+    dist = init_gloo(rank, port, TIMEOUT_S)
     results: dict[str, np.ndarray] = {}
     try:
         for config in CONFIGS:

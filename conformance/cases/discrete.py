@@ -224,20 +224,17 @@ def _jeffreys_reference(p: np.ndarray, q: np.ndarray, **kwargs: Any) -> np.ndarr
 
 
 def _kl_div_logits_reference(
-    input_logits: np.ndarray,
-    target_logits: np.ndarray,
-    temperature: float = 1.0,
-    reduction: str = "batchmean",
-    axis: int = -1,
+    *logits: np.ndarray, temperature: float = 1.0, reduction: str = "batchmean", axis: int = -1
 ) -> np.ndarray:
-    """``F.kl_div(log_softmax(s / T), log_softmax(t / T), log_target=True)`` in torch."""
+    """``F.kl_div(log_softmax(s / T), log_softmax(t / T), log_target=True)`` in torch, of the
+    (input, target) logits (s, t)."""
     import torch
 
     def log_softmax(logits: np.ndarray) -> np.ndarray:
         tensor = torch.from_dlpack(np.ascontiguousarray(logits)) / temperature
         return np.from_dlpack(torch.log_softmax(tensor, dim=axis))
 
-    student, teacher = np.broadcast_arrays(input_logits, target_logits)
+    student, teacher = np.broadcast_arrays(*logits)
     return references.torch_kl_div(
         log_softmax(student), log_softmax(teacher), reduction=reduction, log_target=True
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,27 +92,26 @@ def _mvn_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-register(
-    name="gaussian.kl_standard_normal",
-    kldiv=lambda *arrays, **kwargs: gaussian.kl_standard_normal(*arrays, **kwargs),
-    reference=_ml_starter_single,
-    cases=_single_cases,
-    dtypes=("float64", "float32", "float16", "bfloat16"),
-    tags=("gaussian",),
-)
-register(
-    name="gaussian.kl_normal",
-    kldiv=lambda *arrays, **kwargs: gaussian.kl_normal(*arrays, **kwargs),
-    reference=_torch_normal,
-    cases=_pair_cases,
-    dtypes=("float64", "float32"),
-    tags=("gaussian",),
-)
-register(
-    name="gaussian.kl_mvn",
-    kldiv=lambda *arrays, **kwargs: gaussian.kl_mvn(*arrays, **kwargs),
-    reference=_torch_mvn,
-    cases=_mvn_cases,
-    dtypes=("float64", "float32"),
-    tags=("gaussian",),
-)
+def call_gaussian(name: str) -> Callable[..., Any]:
+    """``kldiv.gaussian.<name>``, looked up at call time."""
+    return lambda *arrays, **kwargs: getattr(gaussian, name)(*arrays, **kwargs)
+
+
+for _name, _reference, _cases, _dtypes in (
+    (
+        "kl_standard_normal",
+        _ml_starter_single,
+        _single_cases,
+        ("float64", "float32", "float16", "bfloat16"),
+    ),
+    ("kl_normal", _torch_normal, _pair_cases, ("float64", "float32")),
+    ("kl_mvn", _torch_mvn, _mvn_cases, ("float64", "float32")),
+):
+    register(
+        name=f"gaussian.{_name}",
+        kldiv=call_gaussian(_name),
+        reference=_reference,
+        cases=_cases,
+        dtypes=_dtypes,
+        tags=("gaussian",),
+    )

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from conformance import oracle_gaussian
+from conformance.cases.gaussian import call_gaussian
 from conformance.registry import ALL_DTYPES, DASK_FLOAT64_ONLY, Case, register
 from conformance.specs import scale_tril
-from kldiv import gaussian
 
 Arrays = tuple[np.ndarray, ...]
 
@@ -84,11 +84,6 @@ def _mvn_cases(options: list[dict[str, Any]]) -> Callable[[np.random.Generator],
     return cases
 
 
-def _kldiv(name: str) -> Callable[..., Any]:
-    """``kldiv.gaussian.<name>``, looked up at call time."""
-    return lambda *arrays, **kwargs: getattr(gaussian, name)(*arrays, **kwargs)
-
-
 #: Each function with its cases and dtypes (the factorisations in float64 and float32, as kl_mvn).
 _ENTRIES = [
     *((name, _normal_cases(options), ALL_DTYPES) for name, options in NORMAL_OPTIONS.items()),
@@ -97,7 +92,7 @@ _ENTRIES = [
 for _name, _cases, _dtypes in _ENTRIES:
     register(
         name=f"gaussian.{_name}",
-        kldiv=_kldiv(_name),
+        kldiv=call_gaussian(_name),
         reference=getattr(oracle_gaussian, _name),
         oracle=getattr(oracle_gaussian, _name),
         cases=_cases,

@@ -17,7 +17,8 @@ import numpy as np
 from conformance import oracle, oracle_fdiv, oracle_gaussian, peer_references
 from conformance.cases.discrete import _call
 from conformance.cases.fdiv import pearson
-from conformance.cases.gaussian_fdiv import _kldiv, _mvn_cases
+from conformance.cases.gaussian import call_gaussian
+from conformance.cases.gaussian_fdiv import _mvn_cases
 from conformance.registry import DASK_FLOAT64_ONLY, Case, register
 
 Arrays = tuple[np.ndarray, ...]
@@ -144,7 +145,7 @@ if _installed("ot"):
     )
     register(
         name="gaussian.wasserstein2_mvn[POT]",
-        kldiv=_kldiv("wasserstein2_mvn"),
+        kldiv=call_gaussian("wasserstein2_mvn"),
         reference=peer_references.pot_bures_wasserstein,
         oracle=oracle_gaussian.wasserstein2_mvn,
         cases=_mvn_cases([{}, {"squared": True}]),
