@@ -245,9 +245,9 @@ SIGNATURES: list[Signature] = [
             Arg("teacher_topk_logprobs", "topk_logprobs"),
             Arg("teacher_topk_indices", "topk_indices"),
             Arg("mask", "row_mask", keyword=True, optional=True),
-        )
-        + keywords(tail="tail", temperature="positive_number", reduction="pointwise")
-        + keywords(axis="last_axis", validate_args="validate"),
+            *keywords(tail="tail", temperature="positive_number", reduction="pointwise"),
+            *keywords(axis="last_axis", validate_args="validate"),
+        ),
     ),
     row_function("hellinger"),
     row_function("hellinger_squared"),
