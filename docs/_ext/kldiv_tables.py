@@ -3,7 +3,7 @@
 - ``support.md``: the function × library support matrix, from ``kldiv._capabilities``;
 - ``pairs.md``: every registered pair of :mod:`kldiv.distributions`, marked against torch's;
 - ``conformance.md`` and ``deviations.md``: the last conformance report (``report.json``) and
-  the declared deviations of ``conformance/deviations.py`` with their mpmath evidence;
+  the declared deviations of ``conformance/deviations.json`` with their mpmath evidence;
 - ``benchmarks.md``: the last ``nox -s bench`` results (``benchmarks/results.json`` and its plot).
 
 Each is written into ``docs/_generated/`` when the build starts and included by a page. A missing
