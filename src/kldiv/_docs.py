@@ -4,9 +4,10 @@ A docstring names a shared piece by a line holding only ``{name}``; :func:`fill_
 that line by the piece, indented as the line, so the rendered ``__doc__`` (``help()``, Sphinx,
 doctests) is a complete numpydoc docstring. :func:`parameters_section` builds a numpydoc
 Parameters section from entries. :data:`ROW_DIVERGENCE` holds the entries of the discrete
-functions (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``, ...),
-:data:`KL_DIV` those of torch's pointwise form (``kl_div``), :data:`METRIC` those of the metric
-classes' constructors (:func:`with_parameter_docs`).
+functions (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``, ...)
+and :data:`ROW_RETURNS` the row divergences' Returns section, :data:`KL_DIV` the entries of
+torch's pointwise form (``kl_div``), :data:`METRIC` those of the metric classes' constructors
+(:func:`with_parameter_docs`).
 
 >>> print(fill_doc("Title.\\n\\n    {parameters}\\n", parameters=parameters_section(["x : int"])))
 Title.

@@ -96,6 +96,7 @@ from ._estimator_presets import (
     check_bounds,
     check_name,
 )
+from ._reduce import reduce_pointwise
 from ._validate import any_value, check_finite_or_neg_inf, resolve_validate_args
 
 __all__ = ["ESTIMATOR_PRESETS", "EstimatorPreset", "kl_estimate"]
@@ -285,7 +286,7 @@ def _aggregate(xp: Namespace, values: Array, kept: Array | None, aggregate: str)
         )
     counts = xp.ones_like(values) if kept is None else xp.astype(kept, values.dtype)
     if aggregate == "token-mean":
-        return _sum_all(xp, values) / _sum_all(xp, counts)
+        return reduce_pointwise(xp, values, "sum") / reduce_pointwise(xp, counts, "sum")
     if aggregate == "seq-mean-token-sum-norm":
         return xp.sum(values) / values.shape[-1]
     sequence_sums = xp.sum(values, axis=-1)
@@ -295,7 +296,3 @@ def _aggregate(xp: Namespace, values: Array, kept: Array | None, aggregate: str)
         safe_counts = xp.where(nonempty, sequence_counts, xp.ones_like(sequence_counts))
         sequence_sums = sequence_sums / safe_counts
     return xp.sum(sequence_sums) / xp.sum(xp.astype(nonempty, values.dtype))
-
-
-def _sum_all(xp: Namespace, values: Array) -> Array:
-    return xp.sum(values) if values.ndim else values
