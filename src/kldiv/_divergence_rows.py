@@ -1,8 +1,10 @@
-"""The shared steps of the row divergences beyond KL: preparing, blocking, reducing, checking.
+"""The shared steps of the row divergences: preparing, blocking, reducing, checking.
 
-A row kernel ``kernel(xp, log_prob, p, q, *, axis)`` maps a block of rows (probabilities, or
-log-probabilities with ``log_prob``) to one value per row; :func:`divergence` runs it through
-the gate, the row blocking and the reduction that :func:`kldiv.kl_divergence` uses.
+A row step ``step(context, p, q, axis, log_prob)`` maps prepared rows (probabilities, or
+log-probabilities with ``log_prob``) to one value per row; :func:`divergence` runs it between the
+gate and the reduction. A row kernel ``kernel(xp, log_prob, p, q, *, axis)`` does so for a block
+of rows: :func:`row_step` makes it a step that runs a block at a time and gives NaN to the rows
+with a negative probability (or none at all).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from ._array import Array, Context, Namespace
 from ._blocked import blocked_rows
-from ._docs import ROW_DIVERGENCE, filled, parameters_section
+from ._docs import ROW_DIVERGENCE, ROW_RETURNS, filled, parameters_section
 from ._elementwise import log_or_neg_inf
 from ._reduce import reduce_rows
 from ._rows import (
@@ -27,6 +29,7 @@ from ._rows import (
 
 __all__ = [
     "Kernel",
+    "RowStep",
     "check_number",
     "divergence",
     "documented",
@@ -38,15 +41,22 @@ __all__ = [
 ]
 
 Kernel = Callable[..., Array]
+RowStep = Callable[[Context, Array, Array, int, bool], Array]
 
 
-#: Fills a row divergence's docstring: ``{parameters}`` (the section of its shared arguments,
-#: which its own entries follow) and ``{base}``.
+#: Fills a discrete function's docstring: ``{parameters}`` (the section of a row divergence's
+#: shared arguments, which its own entries follow), ``{returns}`` (its Returns section),
+#: ``{base_axis_validate_args}`` (those three entries) and each entry of ``ROW_DIVERGENCE`` by
+#: name (``{base}``, ``{axis}``, ``{validate_args}``, ...).
 documented = filled(
     parameters=parameters_section(
         ROW_DIVERGENCE[name] for name in ("p_q", "log_prob", "reduction", "axis", "validate_args")
     ),
-    base=ROW_DIVERGENCE["base"],
+    returns=ROW_RETURNS,
+    base_axis_validate_args="\n".join(
+        ROW_DIVERGENCE[name] for name in ("base", "axis", "validate_args")
+    ),
+    **ROW_DIVERGENCE,
 )
 
 
@@ -79,7 +89,7 @@ def _checked(
     return rows if log_prob else nan_where_invalid(xp, rows, axis, p, q)
 
 
-def row_step(kernel: Kernel) -> Callable[[Context, Array, Array, int, bool], Array]:
+def row_step(kernel: Kernel) -> RowStep:
     """``kernel`` as a row step ``(context, p, q, axis, log_prob) -> rows`` on prepared arrays,
     a block of rows at a time (what the metric classes accumulate)."""
 
@@ -91,7 +101,7 @@ def row_step(kernel: Kernel) -> Callable[[Context, Array, Array, int, bool], Arr
 
 
 def divergence(
-    kernel: Kernel,
+    step: RowStep,
     p: Any,
     q: Any,
     log_prob: bool,
@@ -100,12 +110,10 @@ def divergence(
     validate_args: bool | None,
     base: float | None = None,
 ) -> Array:
-    """``kernel``'s row values of ``(p, q)``, in ``base`` (None: as computed), reduced.
-
-    Rows with a negative probability (or none at all) are NaN.
-    """
+    """``step``'s row values of the prepared ``(p, q)``, in ``base`` (None: as computed), reduced
+    ('none'/None: the rows), in the caller's dtype."""
     context, (p, q), axis = prepare_rows(axis, log_prob, validate_args, p=p, q=q)
-    rows = in_base(context, row_step(kernel)(context, p, q, axis, log_prob), base)
+    rows = in_base(context, step(context, p, q, axis, log_prob), base)
     return context.finish(reduce_rows(context.xp, rows, reduction))
 
 

@@ -3,9 +3,11 @@
 A docstring names a shared piece by a line holding only ``{name}``; :func:`fill_doc` replaces
 that line by the piece, indented as the line, so the rendered ``__doc__`` (``help()``, Sphinx,
 doctests) is a complete numpydoc docstring. :func:`parameters_section` builds a numpydoc
-Parameters section from entries. :data:`ROW_DIVERGENCE` holds the entries of the row
-divergences (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``),
-:data:`METRIC` those of the metric classes' constructors (:func:`with_parameter_docs`).
+Parameters section from entries. :data:`ROW_DIVERGENCE` holds the entries of the discrete
+functions (``p, q``, ``log_prob``, ``reduction``, ``axis``, ``validate_args``, ``base``, ...)
+and :data:`ROW_RETURNS` the row divergences' Returns section, :data:`KL_DIV` the entries of
+torch's pointwise form (``kl_div``), :data:`METRIC` those of the metric classes' constructors
+(:func:`with_parameter_docs`).
 
 >>> print(fill_doc("Title.\\n\\n    {parameters}\\n", parameters=parameters_section(["x : int"])))
 Title.
@@ -24,9 +26,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 __all__ = [
+    "KL_DIV",
     "METRIC",
     "METRIC_PARAMETERS",
     "ROW_DIVERGENCE",
+    "ROW_RETURNS",
     "fill_doc",
     "filled",
     "parameters_section",
@@ -54,11 +58,14 @@ METRIC = {
 #: The parameters of the metric classes of :mod:`kldiv.metrics`, in their order.
 METRIC_PARAMETERS = ("log_prob", "reduction", "axis", "validate_args")
 
-#: The numpydoc entries of the row divergences' shared parameters.
+#: The numpydoc entries of the discrete functions' shared parameters.
 ROW_DIVERGENCE = {
     "p_q": """p, q : array
     Probabilities (any scale: each row is renormalised), or log-probabilities with
     ``log_prob``; broadcast together.""",
+    "weights": """p, q : array
+    Probabilities (any non-negative weights: each row is renormalised) along ``axis``;
+    batch axes broadcast. Lists and numbers are accepted.""",
     "log_prob": """log_prob : bool, optional
     Take ``p`` and ``q`` as log-probabilities, used as they are.""",
     "reduction": """reduction : {'mean', 'sum', 'none', None}, optional
@@ -66,9 +73,27 @@ ROW_DIVERGENCE = {
     "axis": """axis : int, optional
     The distribution axis.""",
     "validate_args": """validate_args : bool, optional
-    Check the values (``ValueError`` naming the argument); default off.""",
+    Check the values (a ``ValueError`` naming the argument); default off (see
+    :func:`kldiv.set_validate_args`). Skipped on lazy arrays.""",
     "base": """base : float, optional
-    The logarithm's base (None: nats).""",
+    The logarithm's base (None: natural logarithm, nats).""",
+}
+
+#: The numpydoc Returns section of the row divergences.
+ROW_RETURNS = """Returns
+-------
+array
+    The rows' values, reduced: a 0-d array (their mean or sum), or one value per row for
+    'none'/None."""
+
+#: The numpydoc entries of ``kl_div``'s parameters that :class:`kldiv.KLDivLoss` shares.
+KL_DIV = {
+    "reduction": """reduction : {'mean', 'batchmean', 'sum', 'none'}, optional
+    Of the pointwise terms: 'mean' over every element, 'batchmean' the sum divided by the
+    size of the first axis, 'sum', or 'none' to keep them.""",
+    "log_target": """log_target : bool, optional
+    Whether ``target`` is log p.""",
+    "validate_args": ROW_DIVERGENCE["validate_args"],
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._array import Array, Namespace, ignore_fp_warnings
-from ._divergence_rows import divergence, documented, probabilities
+from ._divergence_rows import divergence, documented, probabilities, row_step
 from ._elementwise import log_or_neg_inf, sqrt_at_least_zero
 
 __all__ = [
@@ -56,10 +56,7 @@ def hellinger_squared(
 
     {parameters}
 
-    Returns
-    -------
-    array
-        H² per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -73,7 +70,9 @@ def hellinger_squared(
     >>> hellinger_squared(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.5, 0.5]]))
     Array(0.29289322, dtype=array_api_strict.float64)
     """
-    return divergence(_hellinger_squared_rows, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(
+        row_step(_hellinger_squared_rows), p, q, log_prob, reduction, axis, validate_args
+    )
 
 
 def _hellinger_rows(xp: Namespace, log_prob: bool, p: Array, q: Array, *, axis: int) -> Array:
@@ -93,14 +92,12 @@ def hellinger(
 ) -> Array:
     """Hellinger distance H = √(1 - BC), BC = Σ √(P Q): a metric, in [0, 1].
 
-    The square root of :func:`hellinger_squared` (gradient 0 where P = Q, a subgradient).
+    The square root of :func:`hellinger_squared` (gradient 0 where P = Q, a subgradient);
+    'mean' averages the distances.
 
     {parameters}
 
-    Returns
-    -------
-    array
-        H per row ('mean' averages the distances), or reduced.
+    {returns}
 
     Notes
     -----
@@ -113,7 +110,7 @@ def hellinger(
     >>> hellinger(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.0, 1.0]]))
     Array(1., dtype=array_api_strict.float64)
     """
-    return divergence(_hellinger_rows, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(row_step(_hellinger_rows), p, q, log_prob, reduction, axis, validate_args)
 
 
 @documented
@@ -131,10 +128,7 @@ def bhattacharyya_coefficient(
 
     {parameters}
 
-    Returns
-    -------
-    array
-        BC per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -147,7 +141,7 @@ def bhattacharyya_coefficient(
     >>> bhattacharyya_coefficient(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.5, 0.5]]))
     Array(1., dtype=array_api_strict.float64)
     """
-    return divergence(_bhattacharyya_rows, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(row_step(_bhattacharyya_rows), p, q, log_prob, reduction, axis, validate_args)
 
 
 def _bhattacharyya_distance_rows(
@@ -182,10 +176,7 @@ def bhattacharyya_distance(
     {parameters}
     {base}
 
-    Returns
-    -------
-    array
-        The distance per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -198,6 +189,5 @@ def bhattacharyya_distance(
     >>> bhattacharyya_distance(xp.asarray([[1.0, 0.0]]), xp.asarray([[0.5, 0.5]]), base=2)
     Array(0.5, dtype=array_api_strict.float64)
     """
-    return divergence(
-        _bhattacharyya_distance_rows, p, q, log_prob, reduction, axis, validate_args, base
-    )
+    step = row_step(_bhattacharyya_distance_rows)
+    return divergence(step, p, q, log_prob, reduction, axis, validate_args, base)

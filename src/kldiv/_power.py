@@ -18,6 +18,7 @@ from ._divergence_rows import (
     kl_kernel,
     log_probabilities,
     reverse_kl_kernel,
+    row_step,
 )
 from ._elementwise import power_sum_near_one
 
@@ -74,10 +75,7 @@ def renyi_divergence(
         The order, in [0, inf].
     {base}
 
-    Returns
-    -------
-    array
-        D_α per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -96,7 +94,7 @@ def renyi_divergence(
     """
     alpha = check_number("alpha", alpha, minimum=0.0, allow_inf=True)
     kernel = kl_kernel if alpha == 1 else functools.partial(_renyi_rows, alpha=alpha)
-    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args, base)
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args, base)
 
 
 def _tsallis_rows(
@@ -126,10 +124,7 @@ def tsallis_divergence(
     q_index : float
         The index q, finite and ≥ 0.
 
-    Returns
-    -------
-    array
-        The divergence per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -144,7 +139,7 @@ def tsallis_divergence(
     """
     q_index = check_number("q_index", q_index, minimum=0.0)
     kernel = kl_kernel if q_index == 1 else functools.partial(_tsallis_rows, q_index=q_index)
-    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args)
 
 
 def _alpha_rows(
@@ -175,10 +170,7 @@ def alpha_divergence(
     alpha : float
         Any finite α.
 
-    Returns
-    -------
-    array
-        D^(α) per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -197,7 +189,7 @@ def alpha_divergence(
         kernel = reverse_kl_kernel if alpha == 1 else kl_kernel
     else:
         kernel = functools.partial(_alpha_rows, alpha=alpha)
-    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args)
 
 
 #: SciPy's names for the Cressie–Read λ (``scipy.stats.power_divergence``).
@@ -245,10 +237,7 @@ def power_divergence(
         λ, or one of SciPy's names: 'pearson', 'log-likelihood', 'freeman-tukey',
         'mod-log-likelihood', 'neyman', 'cressie-read'.
 
-    Returns
-    -------
-    array
-        The divergence per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -275,4 +264,4 @@ def power_divergence(
         kernel: Any = functools.partial(_doubled, kl_kernel if lambda_ == 0 else reverse_kl_kernel)
     else:
         kernel = functools.partial(_cressie_read_rows, lambda_=lambda_)
-    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args)

@@ -103,34 +103,23 @@ def _dispatch(name: str, xp: Namespace, x: Array) -> Array:
     return getattr(portable, name)(xp, x)
 
 
-def lgamma(xp: Namespace, x: Array) -> Array:
-    """log|Γ(x)|, +inf at the poles (0 and the negative integers)."""
-    return _dispatch("lgamma", xp, x)
+def _special_function(name: str, doc: str) -> Callable[[Namespace, Array], Array]:
+    """The function ``name(xp, x)``: the native implementation of ``xp``, else the portable one."""
+
+    def special_function(xp: Namespace, x: Array) -> Array:
+        return _dispatch(name, xp, x)
+
+    special_function.__name__ = special_function.__qualname__ = name
+    special_function.__doc__ = doc
+    return special_function
 
 
-def digamma(xp: Namespace, x: Array) -> Array:
-    """ψ(x) = Γ'(x)/Γ(x)."""
-    return _dispatch("digamma", xp, x)
-
-
-def erf(xp: Namespace, x: Array) -> Array:
-    """erf(x) = 2/√π ∫₀ˣ exp(-t²) dt."""
-    return _dispatch("erf", xp, x)
-
-
-def erfc(xp: Namespace, x: Array) -> Array:
-    """erfc(x) = 1 - erf(x), accurate for large x."""
-    return _dispatch("erfc", xp, x)
-
-
-def i0e(xp: Namespace, x: Array) -> Array:
-    """exp(-|x|) I₀(x), the scaled modified Bessel function of order 0."""
-    return _dispatch("i0e", xp, x)
-
-
-def i1e(xp: Namespace, x: Array) -> Array:
-    """exp(-|x|) I₁(x), the scaled modified Bessel function of order 1."""
-    return _dispatch("i1e", xp, x)
+lgamma = _special_function("lgamma", "log|Γ(x)|, +inf at the poles (0 and the negative integers).")
+digamma = _special_function("digamma", "ψ(x) = Γ'(x)/Γ(x).")
+erf = _special_function("erf", "erf(x) = 2/√π ∫₀ˣ exp(-t²) dt.")
+erfc = _special_function("erfc", "erfc(x) = 1 - erf(x), accurate for large x.")
+i0e = _special_function("i0e", "exp(-|x|) I₀(x), the scaled modified Bessel function of order 0.")
+i1e = _special_function("i1e", "exp(-|x|) I₁(x), the scaled modified Bessel function of order 1.")
 
 
 def betaln(xp: Namespace, a: Array, b: Array) -> Array:

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 
 from ._array import Array, Namespace, ignore_fp_warnings
-from ._divergence_rows import divergence, documented, probabilities
+from ._divergence_rows import divergence, documented, probabilities, row_step
 from ._elementwise import logsumexp
 from ._hellinger import (
     bhattacharyya_coefficient,
@@ -66,10 +66,7 @@ def total_variation(
 
     {parameters}
 
-    Returns
-    -------
-    array
-        TV per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -82,7 +79,9 @@ def total_variation(
     >>> total_variation(xp.asarray([[0.5, 0.5]]), xp.asarray([[0.25, 0.75]]))
     Array(0.25, dtype=array_api_strict.float64)
     """
-    return divergence(_total_variation_rows, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(
+        row_step(_total_variation_rows), p, q, log_prob, reduction, axis, validate_args
+    )
 
 
 def _pearson_rows(
@@ -118,10 +117,7 @@ def chi2(
     kind : {'pearson', 'neyman'}, optional
         Which argument divides.
 
-    Returns
-    -------
-    array
-        χ² per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -137,15 +133,8 @@ def chi2(
     """
     if kind not in ("pearson", "neyman"):
         raise ValueError(f"kind must be 'pearson' or 'neyman', got {kind!r}")
-    return divergence(
-        functools.partial(_pearson_rows, neyman=kind == "neyman"),
-        p,
-        q,
-        log_prob,
-        reduction,
-        axis,
-        validate_args,
-    )
+    kernel = functools.partial(_pearson_rows, neyman=kind == "neyman")
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args)
 
 
 def _psi_rows(
@@ -195,10 +184,7 @@ def psi(
     base : float, optional
         The logarithm's base (None: nats, the usual PSI scale: < 0.1 stable, > 0.25 shifted).
 
-    Returns
-    -------
-    array
-        PSI per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -214,16 +200,8 @@ def psi(
     """
     if isinstance(epsilon, bool) or not (isinstance(epsilon, int | float) and 0 <= epsilon < 1):
         raise ValueError(f"epsilon must be a number in [0, 1), got {epsilon!r}")
-    return divergence(
-        functools.partial(_psi_rows, epsilon=float(epsilon)),
-        p,
-        q,
-        log_prob,
-        reduction,
-        axis,
-        validate_args,
-        base,
-    )
+    kernel = functools.partial(_psi_rows, epsilon=float(epsilon))
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args, base)
 
 
 def _f_rows(
@@ -284,10 +262,7 @@ def f_divergence(
     slope_at_infinity : float, optional
         lim f(t) / t as t → ∞, used where Q = 0 < P.
 
-    Returns
-    -------
-    array
-        D_f per row, or reduced.
+    {returns}
 
     Notes
     -----
@@ -308,4 +283,4 @@ def f_divergence(
     kernel = functools.partial(
         _f_rows, f=f, f_at_zero=f_at_zero, slope_at_infinity=float(slope_at_infinity)
     )
-    return divergence(kernel, p, q, log_prob, reduction, axis, validate_args)
+    return divergence(row_step(kernel), p, q, log_prob, reduction, axis, validate_args)
