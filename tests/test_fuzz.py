@@ -609,6 +609,7 @@ P = [[0.5, 0.5], [0.25, 0.75]]
 REFUSALS = [
     (lambda: kldiv.kl_divergence(P, P, validate_args="yes"), TypeError, "validate_args"),
     (lambda: kldiv.kl_divergence(P, P, log_prob="yes"), TypeError, "log_prob"),
+    (lambda: kldiv.kl_divergence(*[np.asarray(P)] * 2, log_prob=None), TypeError, "log_prob"),
     (lambda: kldiv.js_divergence(P, P, log_prob=1), TypeError, "log_prob"),
     (lambda: kldiv.kl_div(P, P, log_target=None), TypeError, "log_target"),
     (lambda: kldiv.kl_div_logits(P, P, temperature="2"), TypeError, "temperature"),

@@ -110,7 +110,7 @@ def kl_divergence(
     >>> kl_divergence(xp.asarray([[0.36, 0.48, 0.16]]), xp.asarray([[1/3, 1/3, 1/3]]))
     Array(0.0852996, dtype=array_api_strict.float64)
     """
-    if not (log_prob or resolve_validate_args(validate_args, "discrete")):
+    if log_prob is False and not resolve_validate_args(validate_args, "discrete"):
         small = small_kl_divergence(p, q, reduction, axis)
         if small is not None:
             return small
