@@ -327,12 +327,13 @@ SIGNATURES: list[Signature] = [
         lambda call, library: kldiv.MetricState.from_arrays(*call.positional.values(), (), None),
         (Arg("sum", "positive", group="sum"), Arg("count", "positive", group="count")),
     ),
-    Signature("distributions.kl_divergence(MVN)", mvn_pair, (*MVN,)),
+    # Arrays of two libraries make p and q of two libraries: the message names the distributions.
+    Signature("distributions.kl_divergence(MVN)", mvn_pair, (*MVN,), also_named=("p", "q")),
     Signature(
         "distributions.kl_divergence(Normal, Gamma)",
         normal_gamma_pair,
         (Arg("loc", "real"), Arg("scale", "positive")),
-        also_named=("p", "q"),
+        also_named=("p", "q", "concentration", "rate"),  # Gamma(scale, scale)
     ),
     *(
         metric_update(cls)
@@ -622,6 +623,14 @@ REFUSALS = [
     (lambda: kldiv.kl_estimate(P, P, clamp=(float("nan"), 1.0)), ValueError, "clamp"),
     (lambda: kldiv.set_validate_args("yes"), TypeError, "value"),
     (lambda: kldiv.kl_div_logits(np.zeros((3, 0)), np.zeros((3, 1))), ValueError, "input_logits"),
+    *(
+        (
+            lambda f=f: f(np.zeros((3, 0)), np.zeros((3, 0)), validate_args=True),
+            ValueError,
+            "no classes",
+        )
+        for f in (kldiv.reverse_kl_logits, kldiv.js_div_logits)
+    ),
     (lambda: kldiv.gaussian.hellinger_mvn(*[np.eye(2)] * 4, squared="yes"), TypeError, "squared"),
     (
         lambda: kldiv.gaussian.bhattacharyya_mvn(*[np.eye(2)] * 4, coefficient=1),

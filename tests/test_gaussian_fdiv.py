@@ -389,3 +389,19 @@ def test_errors_name_the_argument() -> None:
         bhattacharyya_normal(zero, zero, zero, np.asarray([0.0, np.nan]), validate_args=True)
     with pytest.raises(ValueError, match="clamp_min"):
         wasserstein2_normal(zero, zero, zero, zero, clamp_min=1.0, clamp_max=0.0)
+
+
+@pytest.mark.parametrize(
+    ("function", "options"),
+    [
+        (gaussian.bhattacharyya_mvn, {}),
+        (gaussian.hellinger_mvn, {}),
+        (gaussian.renyi_mvn, {"alpha": 0.5}),
+        (gaussian.renyi_mvn, {"alpha": 2.0}),
+    ],
+)
+def test_a_singular_factor_names_both_factors(function, options):
+    """NumPy's solve fails on a zero diagonal even without validate_args: a ValueError then."""
+    singular = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="scale_tril_p and scale_tril_q"):
+        function(np.zeros(2), np.eye(2), np.zeros(2), singular, validate_args=False, **options)

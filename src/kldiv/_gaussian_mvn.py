@@ -47,13 +47,20 @@ def _renyi_mvn_rows(
 
     = Σᵢ h_α(sᵢ) + (α/2)·yᵀ(α·I + (1 − α)·S)⁻¹y, y = L_q⁻¹(μ_p − μ_q), sᵢ the eigenvalues of
     S and h_α the univariate variance part; +inf where α·I + (1 − α)·S is not positive definite.
+    A solve, eigenvalue or Cholesky routine failing on the factors is a ``ValueError`` naming them.
     """
+    with not_positive_definite_as_value_error(FACTORS_FAILED):
+        return _renyi_mvn_terms(xp, loc_p, tril_p, loc_q, tril_q, alpha)
+
+
+def _renyi_mvn_terms(
+    xp: Namespace, loc_p: Array, tril_p: Array, loc_q: Array, tril_q: Array, alpha: float
+) -> Array:
     if alpha == 1:
         return kl_mvn_from_cholesky(xp, loc_p, tril_p, loc_q, tril_q)
     tril_ratio, scaled_distance = whiten(xp, loc_p, tril_p, loc_q, tril_q)
     ratio = tril_ratio @ xp.matrix_transpose(tril_ratio)
-    with not_positive_definite_as_value_error(FACTORS_FAILED):
-        eigenvalues = symmetric_eigenvalues(xp, ratio)
+    eigenvalues = symmetric_eigenvalues(xp, ratio)
     tiny = xp.finfo(eigenvalues.dtype).smallest_normal
     log_eigenvalues = xp.log(xp.maximum(eigenvalues, tiny))
     log_det = xp.sum(renyi_normal_log_det(xp, eigenvalues - 1, log_eigenvalues, alpha), axis=-1)
@@ -63,9 +70,7 @@ def _renyi_mvn_rows(
     if alpha > 1:  # a mixture that is not positive definite: +inf, with a safe factorisation
         invalid = xp.any(renyi_normal_mixed_variance(eigenvalues - 1, alpha) <= 0, axis=-1)
         mixed = xp.where(invalid[..., None, None], eye, mixed)
-    with not_positive_definite_as_value_error(FACTORS_FAILED):
-        factor = cholesky(xp, mixed)
-    solved = solve_triangular(xp, factor, scaled_distance[..., None])
+    solved = solve_triangular(xp, cholesky(xp, mixed), scaled_distance[..., None])
     return log_det + 0.5 * alpha * squared_frobenius(xp, solved)
 
 

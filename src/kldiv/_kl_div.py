@@ -15,7 +15,6 @@ from ._array import (
     Namespace,
     broadcast_shapes,
     ignore_fp_warnings,
-    normalize_axis,
     prepare,
 )
 from ._blocked import blocked_rows
@@ -25,7 +24,7 @@ from ._elementwise import xlog_ratio_log, xlog_ratio_mixed
 from ._fast import fast_kernel, small_kl_div
 from ._logits import kl_div_logits_values
 from ._reduce import POINTWISE, reduce_pointwise, scale_total
-from ._rows import broadcast_named, check_values
+from ._rows import check_values, prepare_logit_rows
 from ._validate import check_bool, check_positive_number, check_reduction, resolve_validate_args
 
 __all__ = ["KLDivLoss", "kl_div", "kl_div_logits"]
@@ -206,14 +205,8 @@ def kl_div_logits(
     Array(0.69314718, dtype=array_api_strict.float64)
     """
     check_positive_number("temperature", temperature)
-    context, (student, teacher) = prepare(input_logits=input_logits, target_logits=target_logits)
-    check_values(context, True, validate_args, input_logits=student, target_logits=teacher)
-    student, teacher = broadcast_named(context, input_logits=student, target_logits=teacher)
-    axis = normalize_axis(axis, student.ndim)
-    if student.shape[axis] == 0:
-        raise ValueError(
-            f"input_logits and target_logits have no classes: axis={axis} of their broadcast "
-            f"shape {tuple(student.shape)} has size 0"
-        )
+    context, (student, teacher), axis = prepare_logit_rows(
+        axis, validate_args, input_logits=input_logits, target_logits=target_logits
+    )
     result = kl_div_logits_values(context.xp, student, teacher, temperature, reduction, axis)
     return context.finish(result)

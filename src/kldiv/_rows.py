@@ -37,6 +37,7 @@ __all__ = [
     "kl_rows_of_logs",
     "kl_rows_of_probs",
     "nan_where_invalid",
+    "prepare_logit_rows",
     "prepare_rows",
 ]
 
@@ -71,6 +72,20 @@ def prepare_rows(
     check_values(context, log_prob, validate_args, **named)
     broadcast = broadcast_named(context, **named)
     return context, broadcast, normalize_axis(axis, broadcast[0].ndim)
+
+
+def prepare_logit_rows(
+    axis: int, validate_args: bool | None, **logits: Any
+) -> tuple[Context, list[Array], int]:
+    """:func:`prepare_rows` for logits: a ``ValueError`` naming them when ``axis`` is empty (a
+    softmax over no classes)."""
+    context, broadcast, axis = prepare_rows(axis, True, validate_args, **logits)
+    if broadcast[0].shape[axis] == 0:
+        raise ValueError(
+            f"{' and '.join(logits)} have no classes: axis={axis} of their broadcast shape "
+            f"{tuple(broadcast[0].shape)} has size 0"
+        )
+    return context, broadcast, axis
 
 
 def _normalized(xp: Namespace, probs: Array, axis: int) -> Array:

@@ -30,7 +30,7 @@ from ._docs_distill import with_logits_pieces
 from ._elementwise import js_logits_terms, log_softmax
 from ._logits import JSLogitBlocks, kl_div_logits_values, scaled, summed_logit_rows
 from ._reduce import POINTWISE, scale_total
-from ._rows import prepare_rows
+from ._rows import prepare_logit_rows
 from ._topk import TopkKL, check_topk_arguments, check_topk_values
 from ._validate import check_positive_number, check_reduction, resolve_validate_args
 from .discrete import kl_div_logits
@@ -233,8 +233,8 @@ def reverse_kl_logits(
     Array(0.69314718, dtype=array_api_strict.float64)
     """
     check_positive_number("temperature", temperature)
-    context, (student, teacher), axis = prepare_rows(
-        axis, True, validate_args, input_logits=input_logits, target_logits=target_logits
+    context, (student, teacher), axis = prepare_logit_rows(
+        axis, validate_args, input_logits=input_logits, target_logits=target_logits
     )
     result = kl_div_logits_values(context.xp, teacher, student, temperature, reduction, axis)
     return context.finish(result)
@@ -305,8 +305,8 @@ def js_div_logits(
         )
     check_positive_number("temperature", temperature)
     check_reduction(reduction, POINTWISE)
-    context, (student, teacher), axis = prepare_rows(
-        axis, True, validate_args, input_logits=input_logits, target_logits=target_logits
+    context, (student, teacher), axis = prepare_logit_rows(
+        axis, validate_args, input_logits=input_logits, target_logits=target_logits
     )
     xp = context.xp
     if reduction == "none":

@@ -236,7 +236,7 @@ def _prepare(
     if mask is None:
         broadcast_shapes(**shapes)
         return context, arrays, None
-    _, (mask_values, _) = prepare(mask=mask, logp=logp)
+    _, (mask_values, *_) = prepare(mask=mask, **named)  # a number adopts the arrays' library
     broadcast_shapes(**shapes, mask=tuple(mask_values.shape))
     return context, arrays, mask_values
 
