@@ -56,6 +56,12 @@ def test_cholesky_and_solve(xp: Any, size: int) -> None:
     assert_close(squared_frobenius(ns, tril), like(frobenius), rtol=1e-12)
 
 
+def test_solve_of_an_empty_batch_is_empty(xp: Any) -> None:
+    tril = xp.ones((0, 3, 3), dtype=xp.float64)
+    solved = solve_triangular(_namespace(tril), tril, xp.ones((0, 3, 2), dtype=xp.float64))
+    assert_close(solved, np.empty((0, 3, 2)))
+
+
 def test_precision_to_scale_tril(xp: Any) -> None:
     rng = np.random.default_rng(0)
     covariance = _spd(rng, (2,), 4)

@@ -165,6 +165,8 @@ def _numpy_solver() -> Callable[[Array, Array], Array]:
         batch = np.broadcast_shapes(tril.shape[:-2], rhs.shape[:-2])
         tril = np.broadcast_to(tril, batch + tril.shape[-2:])
         rhs = np.broadcast_to(rhs, batch + rhs.shape[-2:])
+        if 0 in batch:  # SciPy refuses zero-size batches: there is nothing to solve
+            return np.empty(batch + rhs.shape[-2:], dtype=np.result_type(tril, rhs))
         return scipy_solve(tril, rhs, lower=True, check_finite=False)
 
     return numpy_solve
