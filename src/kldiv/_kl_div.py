@@ -204,9 +204,23 @@ def kl_div_logits(
     >>> kl_div_logits(xp.asarray([[0.0, 0.0]]), xp.asarray([[0.0, -xp.inf]]), temperature=2.0)
     Array(0.69314718, dtype=array_api_strict.float64)
     """
+    return logits_kl(input_logits, target_logits, temperature, reduction, axis, validate_args)
+
+
+def logits_kl(
+    input_logits: Array,
+    target_logits: Array,
+    temperature: float,
+    reduction: str,
+    axis: int,
+    validate_args: bool | None,
+    reverse: bool = False,
+) -> Array:
+    """:func:`kl_div_logits`, or with ``reverse`` KL(softmax(input / T) ‖ softmax(target / T))
+    (the arguments keep their names in every message)."""
     check_positive_number("temperature", temperature)
     context, (student, teacher), axis = prepare_logit_rows(
         axis, validate_args, input_logits=input_logits, target_logits=target_logits
     )
-    result = kl_div_logits_values(context.xp, student, teacher, temperature, reduction, axis)
-    return context.finish(result)
+    pair = (teacher, student) if reverse else (student, teacher)
+    return context.finish(kl_div_logits_values(context.xp, *pair, temperature, reduction, axis))

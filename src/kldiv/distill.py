@@ -28,7 +28,8 @@ from ._array import (
 from ._custom_grad import topk_rows
 from ._docs_distill import with_logits_pieces
 from ._elementwise import js_logits_terms, log_softmax
-from ._logits import JSLogitBlocks, kl_div_logits_values, scaled, summed_logit_rows
+from ._kl_div import logits_kl
+from ._logits import JSLogitBlocks, scaled, summed_logit_rows
 from ._reduce import POINTWISE, scale_total
 from ._rows import prepare_logit_rows
 from ._topk import TopkKL, check_topk_arguments, check_topk_values
@@ -232,12 +233,9 @@ def reverse_kl_logits(
     >>> reverse_kl_logits(xp.asarray([[0.0, -xp.inf]]), xp.asarray([[0.0, 0.0]]))
     Array(0.69314718, dtype=array_api_strict.float64)
     """
-    check_positive_number("temperature", temperature)
-    context, (student, teacher), axis = prepare_logit_rows(
-        axis, validate_args, input_logits=input_logits, target_logits=target_logits
+    return logits_kl(
+        input_logits, target_logits, temperature, reduction, axis, validate_args, reverse=True
     )
-    result = kl_div_logits_values(context.xp, teacher, student, temperature, reduction, axis)
-    return context.finish(result)
 
 
 @with_logits_pieces
